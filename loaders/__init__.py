@@ -1,0 +1,118 @@
+"""Workbooks in, a validated campaign dataset out. No Panel, no store: pure functions of bytes.
+
+- ``load_workbook(data, file_name)`` reads one file into submissions and issues;
+- ``build_campaign(results, as_of)`` merges results into the canonical frames;
+- ``load_paths(paths, as_of)`` does both for files and folders on disk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from .campaign import Campaign, build_campaign, hazard_id
+from .model import Issue, SheetGrid, Submission, WorkbookResult
+from .sheets import parse_sheet
+from .workbook import WorkbookRefused, open_workbook, read_grids
+
+# Bump when parsing changes what a workbook yields, so stored results are re-read.
+PARSER_VERSION = 1
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et")
+
+__all__ = [
+    "PARSER_VERSION",
+    "Campaign",
+    "Issue",
+    "SheetGrid",
+    "Submission",
+    "WorkbookResult",
+    "build_campaign",
+    "find_workbooks",
+    "hazard_id",
+    "load_paths",
+    "load_workbook",
+]
+
+
+def load_workbook(data: bytes, file_name: str) -> WorkbookResult:
+    """Read one workbook's bytes. Never raises for bad input: problems become issues."""
+    result = WorkbookResult(file=file_name, sha256=hashlib.sha256(data).hexdigest())
+    try:
+        opened = open_workbook(data, file_name)
+    except WorkbookRefused as refused:
+        result.issues.append(Issue(file_name, "", "", "error", f"文件未导入：{refused.message}", refused.code))
+        return result
+    grids, sheet_issues = read_grids(opened, file_name)
+    result.issues.extend(sheet_issues)
+    templates = []
+    for grid in grids:
+        sheet = parse_sheet(grid, file_name)
+        templates.append(sheet.template)
+        for sub in sheet.submissions:
+            sub.file_sha256 = result.sha256
+        result.submissions.extend(sheet.submissions)
+        result.issues.extend(sheet.issues)
+    result.sheets_read = len(grids)
+    if not result.submissions:
+        if not grids or all(t == "empty" for t in templates):
+            reason = "工作簿中没有任何内容（空白工作簿）"
+        else:
+            reason = "没有找到可导入的台账、调度表或公示牌数据"
+        result.issues.insert(0, Issue(file_name, "", "", "error", f"文件未导入：{reason}。请检查是否报错了文件。", "no_data"))
+    return result
+
+
+def find_workbooks(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[Issue]]:
+    """Workbook files under the given files and folders, in a stable order; missing paths are issues.
+
+    Every regular file inside a folder is considered except hidden files, Office lock files
+    (~$x.xlsx) and the generator's manifest; a non-workbook file is reported when loaded.
+    """
+    files: list[Path] = []
+    issues: list[Issue] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file() and not child.name.startswith((".", "~$")) and child.suffix.lower() in (*WORKBOOK_SUFFIXES, ".csv", ".txt") :
+                    files.append(child)
+        elif path.is_file():
+            files.append(path)
+        else:
+            issues.append(Issue(str(path), "", "", "error", f"路径不存在：{path}", "missing_path"))
+    return files, issues
+
+
+def load_paths(
+    paths: Iterable[str | os.PathLike],
+    as_of: dt.date | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> Campaign:
+    """Load every workbook under ``paths`` and build the campaign dataset."""
+    files, path_issues = find_workbooks(paths)
+    results = []
+    for index, path in enumerate(files):
+        if progress:
+            progress(index, len(files), path.name)
+        results.append(load_workbook(path.read_bytes(), _display_name(path, paths)))
+    if progress:
+        progress(len(files), len(files), "")
+    campaign = build_campaign(results, as_of)
+    campaign.issues[:0] = path_issues
+    return campaign
+
+
+def _display_name(path: Path, roots: Iterable[str | os.PathLike]) -> str:
+    """The file's path relative to the folder it was found in, as officers named it."""
+    for root in roots:
+        root = Path(root)
+        if root.is_dir():
+            try:
+                return str(path.relative_to(root))
+            except ValueError:
+                continue
+    return path.name

@@ -1,0 +1,552 @@
+"""One parser per template, each turning a SheetGrid into submissions and issues.
+
+The template of a sheet is recognised from its content (header words, form
+labels), never from the file name. Every non-blank row of a sheet ends up as a
+record or as an issue carrying its cell reference.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .context import SheetContext, find_unit_in_text, read_context
+from .labels import (
+    FOOTER_ROW,
+    NOTE_ROW,
+    TOTAL_ROW,
+    LabelMatch,
+    match_indicator_label,
+    match_ledger_header,
+    match_registry_header,
+)
+from .model import Issue, SheetGrid, Submission
+from .reference import INDICATOR_BY_KEY, canonical_unit, unit_type_of
+from .values import (
+    canonical_sector,
+    cell_text,
+    is_not_reported,
+    parse_bool,
+    parse_deadline,
+    parse_number,
+    parse_pair,
+    parse_status,
+    parse_supervision,
+)
+
+LEDGER_RECORD_COLUMNS = (
+    "unit", "unit_raw", "enterprise", "sector", "sector_raw", "description", "measures",
+    "supervision_level", "supervision_doc", "deadline", "deadline_raw", "progress_raw", "status", "source_row",
+)
+FORM_RECORD_COLUMNS = ("key", "value", "cell")
+REGISTRY_RECORD_COLUMNS = (
+    "enterprise", "responsible_unit", "head", "head_phone", "leader", "leader_phone", "cadre", "cadre_phone", "source_row",
+)
+
+
+@dataclass
+class SheetResult:
+    submissions: list[Submission] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    template: str = "unknown"
+
+
+# --- recognition --------------------------------------------------------------
+
+@dataclass
+class _Scan:
+    ledger_header: tuple[int, int] | None = None  # (row, matched columns)
+    registry_header: tuple[int, int] | None = None
+    labels: list[tuple[int, int, LabelMatch]] = field(default_factory=list)
+    labels_per_row: Counter = field(default_factory=Counter)
+
+
+def _scan(grid: SheetGrid, max_rows: int = 60) -> _Scan:
+    scan = _Scan()
+    for r in range(min(grid.height, max_rows)):
+        ledger_keys: set[str] = set()
+        registry_keys: set[str] = set()
+        for c in range(len(grid.rows[r])):
+            if grid.is_merge_copy(r, c):
+                continue
+            value = grid.rows[r][c]
+            if not isinstance(value, str):
+                continue
+            if key := match_ledger_header(value):
+                ledger_keys.add(key)
+            if key := match_registry_header(value):
+                registry_keys.add(key)
+            if match := match_indicator_label(value):
+                scan.labels.append((r, c, match))
+                scan.labels_per_row[r] += 1
+        if len(ledger_keys & {"enterprise", "description", "measures", "deadline", "progress", "supervision", "sector"}) >= 4:
+            if scan.ledger_header is None or len(ledger_keys) > scan.ledger_header[1]:
+                scan.ledger_header = (r, len(ledger_keys))
+        if len(registry_keys & {"enterprise", "responsible_unit", "head", "leader", "cadre"}) >= 3 and scan.registry_header is None:
+            scan.registry_header = (r, len(registry_keys))
+    return scan
+
+
+def parse_sheet(grid: SheetGrid, file_name: str) -> SheetResult:
+    """Recognise the sheet's template and parse it."""
+    if not any(v is not None and cell_text(v) for row in grid.rows for v in row):
+        return SheetResult(template="empty")
+    scan = _scan(grid)
+    if scan.ledger_header:
+        return _parse_ledger(grid, file_name, scan.ledger_header[0])
+    best_row, best_count = max(scan.labels_per_row.items(), key=lambda kv: kv[1], default=(0, 0))
+    if best_count >= 5:
+        return _parse_wide(grid, file_name, best_row)
+    if len(scan.labels) >= 6:
+        return _parse_form(grid, file_name, scan.labels)
+    if scan.registry_header:
+        return _parse_registry_table(grid, file_name, scan.registry_header[0])
+    board = _parse_registry_board(grid, file_name)
+    if board is not None:
+        return board
+    return SheetResult(
+        issues=[grid.issue(None, None, "error",
+                           "无法识别此工作表：既不是隐患台账（附件2），也不是调度表（附件3/附件4）或责任公示牌（附件1）。"
+                           "请使用方案附件的表格样式，表头文字不要改动。", "unknown_template")],
+        template="unknown",
+    )
+
+
+# --- shared helpers -------------------------------------------------------------
+
+def _row_is_blank(row: list[object]) -> bool:
+    return all(v is None or not cell_text(v) for v in row)
+
+
+def _first_text(grid: SheetGrid, r: int) -> tuple[int, str]:
+    for c, value in enumerate(grid.rows[r]):
+        text = cell_text(value)
+        if text:
+            return c, text
+    return 0, ""
+
+
+def _unit_or_issue(grid: SheetGrid, ctx: SheetContext, what: str) -> tuple[str | None, Issue | None]:
+    if ctx.unit:
+        return ctx.unit, None
+    if ctx.unit_raw:
+        # A name that maps to no known unit is kept as written and reported.
+        return ctx.unit_raw, (grid.issue(*(ctx.unit_cell or (None, None)), "warning",
+                                         f"填报单位“{ctx.unit_raw}”不在已知单位名单中，已按原文保留。如为新增单位，请联系市安委办登记。",
+                                         "unknown_unit"))
+    return None, grid.issue(None, None, "error",
+                            f"无法确定{what}的填报单位：“填报单位”栏为空，标题、工作表名和文件名中也没有单位名称。请填写“填报单位”后重新报送。",
+                            "unit_unknown")
+
+
+def _period_or_issue(grid: SheetGrid, ctx: SheetContext, what: str) -> Issue | None:
+    if ctx.period:
+        return None
+    return grid.issue(None, None, "error",
+                      f"无法确定{what}所属月份：标题、文件名、工作表名和“时间”栏中都没有年月。请在标题中写明“2023年X月”或填写“时间”栏后重新报送。",
+                      "period_unknown")
+
+
+# --- ledger (附件2) -------------------------------------------------------------
+
+def _is_sub_header(grid: SheetGrid, r: int) -> bool:
+    """A second header row holds mostly header words and no numbers or dates."""
+    cells = [v for c, v in enumerate(grid.rows[r]) if not grid.is_merge_copy(r, c) and cell_text(v)]
+    if any(not isinstance(v, str) for v in cells):
+        return False
+    matched = sum(1 for v in cells if match_ledger_header(v))
+    return matched >= 1 and matched >= 0.6 * len(cells)
+
+
+def _ledger_columns(grid: SheetGrid, header_row: int) -> tuple[dict[str, int], int]:
+    """Map ledger keys to columns, reading a second header row when there is one
+    (e.g. "整改情况" merged over "整改期限" and "整改进展")."""
+    columns: dict[str, int] = {}
+    for c, value in enumerate(grid.rows[header_row]):
+        if isinstance(value, str) and not grid.is_merge_copy(header_row, c):
+            if (key := match_ledger_header(value)) and key not in columns:
+                columns[key] = c
+    below = header_row + 1
+    if below >= grid.height or not _is_sub_header(grid, below):
+        return columns, header_row
+    for c, value in enumerate(grid.rows[below]):
+        if isinstance(value, str) and not grid.same_cell((header_row, c), (below, c)):
+            if key := match_ledger_header(value):
+                columns[key] = c
+    return columns, below
+
+
+def _parse_ledger(grid: SheetGrid, file_name: str, header_row: int) -> SheetResult:
+    result = SheetResult(template="ledger")
+    columns, last_header_row = _ledger_columns(grid, header_row)
+    ctx = read_context(grid, header_row, file_name)
+    if issue := _period_or_issue(grid, ctx, "隐患台账"):
+        result.issues.append(issue)
+        return result
+    report_year = int(ctx.period[:4])
+    records: dict[str, list[dict]] = {}
+    unknown_units_reported: set[str] = set()
+    sheet_unit, _ = (ctx.unit, None) if ctx.unit else (ctx.unit_raw or None, None)
+    col = columns.get
+
+    def text_at(r: int, key: str) -> str:
+        c = col(key)
+        return cell_text(grid.value(r, c)) if c is not None else ""
+
+    for r in range(last_header_row + 1, grid.height):
+        row = grid.rows[r]
+        if _row_is_blank(row):
+            continue
+        first_col, first = _first_text(grid, r)
+        seq_text = text_at(r, "seq")
+        if TOTAL_ROW.match(first) or TOTAL_ROW.match(seq_text):
+            result.issues.append(grid.issue(r, first_col, "info", "合计行，不作为隐患导入。", "total_row"))
+            continue
+        if NOTE_ROW.match(first) or FOOTER_ROW.match(first):
+            result.issues.append(grid.issue(r, first_col, "info", f"说明或落款行（“{first[:20]}”），不作为隐患导入。", "note_row"))
+            continue
+        if match_ledger_header(text_at(r, "description") or "x") == "description" and match_ledger_header(text_at(r, "measures") or "x") == "measures":
+            result.issues.append(grid.issue(r, first_col, "info", "重复的表头行，已跳过。", "repeated_header"))
+            continue
+        enterprise, description = text_at(r, "enterprise"), text_at(r, "description")
+        if not enterprise and not description:
+            # Only the merged unit cell or a lone sequence number: nothing to import.
+            non_merge = [c for c, v in enumerate(row) if cell_text(v) and not grid.is_merge_copy(r, c) and c != col("seq")]
+            if not non_merge:
+                continue
+            result.issues.append(grid.issue(r, non_merge[0], "error",
+                                            "此行缺少“企业（项目）”和“重大隐患描述”，未作为隐患导入。请补全后重新报送。", "hazard_incomplete"))
+            continue
+        unit_raw = text_at(r, "unit") or ctx.unit_raw or (sheet_unit or "")
+        unit = canonical_unit(unit_raw) or find_unit_in_text(unit_raw)[0] if unit_raw else None
+        if unit is None:
+            unit = ctx.unit if not text_at(r, "unit") else None
+        if unit is None:
+            if not unit_raw:
+                result.issues.append(grid.issue(r, col("unit") if col("unit") is not None else first_col, "error",
+                                                "无法确定此隐患的填报单位：“县市区/部门”为空，表头上方也没有“填报单位”。", "unit_unknown"))
+                continue
+            unit = unit_raw
+            if unit_raw not in unknown_units_reported:
+                unknown_units_reported.add(unit_raw)
+                result.issues.append(grid.issue(r, col("unit") if col("unit") is not None else first_col, "warning",
+                                                f"单位名称“{unit_raw}”不在已知单位名单中，已按原文保留。", "unknown_unit"))
+        sector_raw = text_at(r, "sector")
+        sector = canonical_sector(sector_raw)
+        deadline_col = col("deadline")
+        deadline_value = grid.value(r, deadline_col) if deadline_col is not None else None
+        deadline = parse_deadline(deadline_value, report_year)
+        if deadline.error:
+            result.issues.append(grid.issue(r, deadline_col, "error", deadline.error + "（隐患已导入，期限按未填处理）", "bad_deadline"))
+        progress_raw = text_at(r, "progress")
+        status = parse_status(progress_raw)
+        if status.error:
+            result.issues.append(grid.issue(r, col("progress") if col("progress") is not None else first_col, "warning",
+                                            status.error + "（隐患已导入，按“未整改”统计）", "bad_status"))
+        level, document = parse_supervision(text_at(r, "supervision"))
+        records.setdefault(unit, []).append({
+            "unit": unit,
+            "unit_raw": unit_raw,
+            "enterprise": enterprise,
+            "sector": sector,
+            "sector_raw": sector_raw,
+            "description": description,
+            "measures": text_at(r, "measures"),
+            "supervision_level": level,
+            "supervision_doc": document,
+            "deadline": deadline.value,
+            "deadline_raw": cell_text(deadline_value),
+            "progress_raw": progress_raw,
+            "status": status.value or "not_started",
+            "source_row": r + 1,
+        })
+    for unit, rows in records.items():
+        result.submissions.append(Submission(
+            kind="ledger", unit=unit, unit_raw=rows[0]["unit_raw"], unit_type=unit_type_of(unit), period=ctx.period,
+            source_file=file_name, source_sheet=grid.name,
+            records=pd.DataFrame(rows, columns=list(LEDGER_RECORD_COLUMNS)), layout="table", reported_on=ctx.reported_on,
+        ))
+    if not records and not result.issues:
+        result.issues.append(grid.issue(header_row, 0, "info", "隐患台账只有表头，没有隐患记录（本月无新增隐患？）。", "ledger_empty"))
+    return result
+
+
+# --- dispatch forms (附件3/附件4), form layout ----------------------------------
+
+def _form_kind(unit: str | None, labels: list[LabelMatch], title: str) -> str:
+    unit_type = unit_type_of(unit) if unit else "unknown"
+    if unit_type == "department":
+        return "department_form"
+    if unit_type in ("county", "zone"):
+        return "county_form"
+    votes = Counter(m.form for m in labels if m.form)
+    if "市直部门" in title or votes[4] > votes[3]:
+        return "department_form"
+    return "county_form"
+
+
+def _parse_values(grid: SheetGrid, keys: tuple[str, ...], cells: list[tuple[int, int]], issues: list[Issue]) -> list[tuple[str, object, str]]:
+    """Values for one label: one key from one cell, or a pair from one cell or two neighbouring cells."""
+    out: list[tuple[str, object, str]] = []
+    if len(keys) == 2 and len(cells) >= 1:
+        r, c = cells[0]
+        raw = grid.value(r, c)
+        if len(cells) >= 2 and not is_not_reported(grid.value(*cells[1])):
+            parsed = (parse_number(raw), parse_number(grid.value(*cells[1])))
+            refs = (grid.issue(r, c, "", "").cell, grid.issue(*cells[1], "", "").cell)
+        else:
+            parsed = parse_pair(raw)
+            refs = (grid.issue(r, c, "", "").cell,) * 2
+        for key, value, ref in zip(keys, parsed, refs):
+            if value.error:
+                issues.append(Issue(grid.file, grid.name, ref, "error", f"“{INDICATOR_BY_KEY[key].label}”{value.error}", "bad_value"))
+            elif value.reported:
+                out.append((key, value.value, ref))
+        return out
+    (key,) = keys
+    if not cells:
+        return out
+    r, c = cells[0]
+    raw = grid.value(r, c)
+    parsed = parse_bool(raw) if INDICATOR_BY_KEY[key].kind == "bool" else parse_number(raw)
+    ref = grid.issue(r, c, "", "").cell
+    if parsed.error:
+        issues.append(Issue(grid.file, grid.name, ref, "error", f"“{INDICATOR_BY_KEY[key].label}”{parsed.error}", "bad_value"))
+    elif parsed.reported:
+        out.append((key, parsed.value, ref))
+    return out
+
+
+def _value_cells(grid: SheetGrid, r: int, c: int, label_cells: set[tuple[int, int]], want: int) -> list[tuple[int, int]]:
+    """The value cells to the right of a label: distinct merged ranges, stopping at the next label."""
+    cells: list[tuple[int, int]] = []
+    last = (r, c)
+    for cc in range(c + 1, len(grid.rows[r])):
+        if grid.same_cell(last, (r, cc)):
+            continue
+        origin = grid.origin.get((r, cc), (r, cc))
+        if origin in label_cells:
+            break
+        cells.append((r, cc))
+        last = (r, cc)
+        if len(cells) == want:
+            break
+    return cells
+
+
+def _parse_form(grid: SheetGrid, file_name: str, labels: list[tuple[int, int, LabelMatch]]) -> SheetResult:
+    result = SheetResult(template="form")
+    first_label_row = min(r for r, _, _ in labels)
+    ctx = read_context(grid, first_label_row, file_name)
+    unit, issue = _unit_or_issue(grid, ctx, "调度表")
+    if issue:
+        result.issues.append(issue)
+    if unit is None:
+        return result
+    if issue := _period_or_issue(grid, ctx, "调度表"):
+        result.issues.append(issue)
+        return result
+    label_cells = {(r, c) for r, c, _ in labels}
+    values: dict[str, tuple[object, str]] = {}
+    used_rows: set[int] = set()
+    for r, c, match in labels:
+        used_rows.add(r)
+        cells = _value_cells(grid, r, c, label_cells, want=len(match.keys))
+        for key, value, ref in _parse_values(grid, match.keys, cells, result.issues):
+            if key in values and values[key][0] != value:
+                result.issues.append(Issue(grid.file, grid.name, ref, "warning",
+                                           f"“{INDICATOR_BY_KEY[key].label}”在表中出现两次（{values[key][1]}、{ref}），采用第一次的值。", "duplicate_label"))
+                continue
+            values.setdefault(key, (value, ref))
+    # Rows below the header with text that is neither a label nor a note: report them.
+    for r in range(first_label_row, grid.height):
+        if r in used_rows or _row_is_blank(grid.rows[r]):
+            continue
+        col, text = _first_text(grid, r)
+        if grid.is_merge_copy(r, col) and all(grid.is_merge_copy(r, c) or not cell_text(v) for c, v in enumerate(grid.rows[r])):
+            continue  # only a section cell merged down the left edge
+        if NOTE_ROW.match(text) or FOOTER_ROW.match(text) or re.match(r"^\s*\d\s*[.、]", text):
+            continue
+        result.issues.append(grid.issue(r, col, "warning", f"无法识别的内容“{text[:30]}”，未导入。请勿改动调度表的指标名称。", "unrecognised_row"))
+    kind = _form_kind(unit, [m for _, _, m in labels], ctx.title)
+    records = pd.DataFrame([(k, v, ref) for k, (v, ref) in values.items()], columns=list(FORM_RECORD_COLUMNS))
+    result.submissions.append(Submission(
+        kind=kind, unit=unit, unit_raw=ctx.unit_raw, unit_type=unit_type_of(unit), period=ctx.period,
+        source_file=file_name, source_sheet=grid.name, records=records, layout="form", reported_on=ctx.reported_on,
+    ))
+    return result
+
+
+# --- dispatch forms, consolidated wide layout (汇总表) ---------------------------
+
+def _wide_columns(grid: SheetGrid, label_row: int) -> tuple[dict[int, tuple[str, ...]], int]:
+    """Column → key(s) for a wide header; a pair label merged over two sub-columns splits in two."""
+    mapping: dict[int, tuple[str, ...]] = {}
+    width = len(grid.rows[label_row])
+    for c in range(width):
+        value = grid.rows[label_row][c]
+        match = match_indicator_label(value) if isinstance(value, str) else None
+        if match is None:
+            continue
+        origin = grid.origin.get((label_row, c), (label_row, c))
+        if len(match.keys) == 2 and grid.is_merge_copy(label_row, c):
+            mapping[c] = (match.keys[1],)  # second sub-column of a merged pair label
+        elif len(match.keys) == 2 and origin == (label_row, c) and c + 1 < width and grid.same_cell((label_row, c), (label_row, c + 1)):
+            mapping[c] = (match.keys[0],)
+        elif not grid.is_merge_copy(label_row, c):
+            mapping[c] = match.keys
+    # A sub-header row below (次 / 万元 / 其中危险作业罪案例) shifts the data down one row.
+    next_row = label_row + 1
+    sub_header = next_row < grid.height and any(
+        isinstance(v, str) and (match_indicator_label(v) or re.fullmatch(r"\s*[（(]?\s*(次|万元|个|人|家)\s*[)）]?\s*", v))
+        for v in grid.rows[next_row]
+    )
+    if sub_header:
+        for c, value in enumerate(grid.rows[next_row]):
+            if isinstance(value, str) and (match := match_indicator_label(value)) and len(match.keys) == 1:
+                mapping[c] = match.keys
+    return mapping, next_row if sub_header else label_row
+
+
+def _wide_unit_column(grid: SheetGrid, label_row: int, first_data_row: int, mapped: dict[int, tuple[str, ...]]) -> int | None:
+    best: tuple[int, int] | None = None
+    for c in range(grid.width):
+        if c in mapped:
+            continue
+        hits = sum(1 for r in range(first_data_row, min(grid.height, first_data_row + 40))
+                   if canonical_unit(grid.text(r, c)) or find_unit_in_text(grid.text(r, c))[0])
+        header = grid.text(label_row, c)
+        if re.search(r"单位|县市区|部门|地区|区域", header):
+            hits += 100
+        if hits and (best is None or hits > best[1]):
+            best = (c, hits)
+    return best[0] if best else None
+
+
+def _parse_wide(grid: SheetGrid, file_name: str, label_row: int) -> SheetResult:
+    result = SheetResult(template="wide")
+    mapping, last_header_row = _wide_columns(grid, label_row)
+    header_top = label_row
+    while header_top > 0 and any(grid.is_merge_copy(header_top, c) and grid.origin[(header_top, c)][0] < header_top for c in range(len(grid.rows[header_top]))):
+        header_top -= 1
+    ctx = read_context(grid, header_top, file_name)
+    if issue := _period_or_issue(grid, ctx, "调度汇总表"):
+        result.issues.append(issue)
+        return result
+    unit_col = _wide_unit_column(grid, label_row, last_header_row + 1, mapping)
+    if unit_col is None:
+        result.issues.append(grid.issue(label_row, 0, "error", "调度汇总表中找不到“单位”列，无法确定每行属于哪个单位。", "unit_unknown"))
+        return result
+    labels = [match_indicator_label(grid.text(label_row, c)) for c in mapping]
+    for r in range(last_header_row + 1, grid.height):
+        row = grid.rows[r]
+        if _row_is_blank(row):
+            continue
+        first_col, first = _first_text(grid, r)
+        unit_raw = grid.text(r, unit_col)
+        if TOTAL_ROW.match(first) or TOTAL_ROW.match(unit_raw):
+            result.issues.append(grid.issue(r, first_col, "info", "合计行，不作为单位数据导入。", "total_row"))
+            continue
+        if NOTE_ROW.match(first) or FOOTER_ROW.match(first):
+            result.issues.append(grid.issue(r, first_col, "info", f"说明或落款行（“{first[:20]}”），未导入。", "note_row"))
+            continue
+        if not unit_raw:
+            result.issues.append(grid.issue(r, unit_col, "error", "此行“单位”为空，无法确定属于哪个单位，未导入。", "unit_unknown"))
+            continue
+        unit = canonical_unit(unit_raw) or find_unit_in_text(unit_raw)[0]
+        if unit is None:
+            unit = unit_raw
+            result.issues.append(grid.issue(r, unit_col, "warning", f"单位名称“{unit_raw}”不在已知单位名单中，已按原文保留。", "unknown_unit"))
+        values: list[tuple[str, object, str]] = []
+        for c, keys in mapping.items():
+            values.extend(_parse_values(grid, keys, [(r, c)], result.issues))
+        kind = _form_kind(unit, [m for m in labels if m], ctx.title)
+        result.submissions.append(Submission(
+            kind=kind, unit=unit, unit_raw=unit_raw, unit_type=unit_type_of(unit), period=ctx.period,
+            source_file=file_name, source_sheet=grid.name,
+            records=pd.DataFrame(values, columns=list(FORM_RECORD_COLUMNS)), layout="wide", reported_on=ctx.reported_on,
+        ))
+    return result
+
+
+# --- registry (附件1) -------------------------------------------------------------
+
+def _registry_unit(grid: SheetGrid, ctx: SheetContext) -> str:
+    return ctx.unit or ctx.unit_raw or "全市"
+
+
+def _parse_registry_table(grid: SheetGrid, file_name: str, header_row: int) -> SheetResult:
+    result = SheetResult(template="registry")
+    columns: dict[str, int] = {}
+    last_person: str | None = None
+    for c, value in enumerate(grid.rows[header_row]):
+        key = match_registry_header(value) if isinstance(value, str) else None
+        if key == "phone" and last_person:
+            columns.setdefault(f"{last_person}_phone", c)
+        elif key and key != "phone":
+            columns.setdefault(key, c)
+            last_person = key if key in ("head", "leader", "cadre") else None
+    ctx = read_context(grid, header_row, file_name)
+    rows = []
+    for r in range(header_row + 1, grid.height):
+        if _row_is_blank(grid.rows[r]):
+            continue
+        first_col, first = _first_text(grid, r)
+        if NOTE_ROW.match(first) or FOOTER_ROW.match(first) or TOTAL_ROW.match(first):
+            result.issues.append(grid.issue(r, first_col, "info", f"说明行（“{first[:20]}”），未导入。", "note_row"))
+            continue
+        record = {key: grid.text(r, c) for key, c in columns.items()}
+        if not record.get("enterprise"):
+            result.issues.append(grid.issue(r, first_col, "error", "此行缺少“公司/企业名称”，未导入。", "registry_incomplete"))
+            continue
+        record["source_row"] = r + 1
+        rows.append(record)
+    if rows:
+        unit = _registry_unit(grid, ctx)
+        result.submissions.append(Submission(
+            kind="registry", unit=unit, unit_raw=ctx.unit_raw, unit_type=unit_type_of(unit), period=None,
+            source_file=file_name, source_sheet=grid.name,
+            records=pd.DataFrame(rows, columns=list(REGISTRY_RECORD_COLUMNS)), layout="table", reported_on=ctx.reported_on,
+        ))
+    return result
+
+
+_BOARD_LABELS = {
+    "公司/企业名称": "enterprise", "公司企业名称": "enterprise", "责任单位": "responsible_unit",
+    "企业主要负责人": "head", "挂点领导": "leader", "责任干部": "cadre",
+}
+
+
+def _parse_registry_board(grid: SheetGrid, file_name: str) -> SheetResult | None:
+    """The printed notice board: "公司/企业名称：X  责任单位：Y" label/value cells."""
+    record: dict[str, str] = {}
+    last_person: str | None = None
+    for r in range(min(grid.height, 30)):
+        for c in range(len(grid.rows[r])):
+            if grid.is_merge_copy(r, c):
+                continue
+            text = re.sub(r"\s+", "", grid.text(r, c))
+            label, _, inline = text.partition("：") if "：" in text else text.partition(":")
+            if label in _BOARD_LABELS:
+                key = _BOARD_LABELS[label]
+                last_person = key if key in ("head", "leader", "cadre") else None
+            elif label == "联系电话" and last_person:
+                key = f"{last_person}_phone"
+            else:
+                continue
+            value = inline or next((grid.text(r, cc) for cc in range(c + 1, len(grid.rows[r]))
+                                    if not grid.same_cell((r, c), (r, cc)) and grid.text(r, cc)), "")
+            record.setdefault(key, value)
+    if "enterprise" not in record or len(record) < 3:
+        return None
+    record["source_row"] = 1
+    ctx = read_context(grid, 0, file_name)
+    unit = _registry_unit(grid, ctx)
+    return SheetResult(template="registry", submissions=[Submission(
+        kind="registry", unit=unit, unit_raw=ctx.unit_raw, unit_type=unit_type_of(unit), period=None,
+        source_file=file_name, source_sheet=grid.name,
+        records=pd.DataFrame([record], columns=list(REGISTRY_RECORD_COLUMNS)), layout="board",
+    )])

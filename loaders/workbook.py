@@ -1,0 +1,181 @@
+"""Opening a workbook safely and reading its sheets into grids.
+
+A workbook is checked before any parser touches it: its type is sniffed from
+its bytes (never its name), an .xlsx archive is inflated member by member with
+a hard cap on the real inflated size (a zip bomb is refused after reading at
+most the cap, within seconds and without large memory), and every XML part is
+refused if its prolog declares a DOCTYPE or entities (entity expansion, external
+entities). Only then does python-calamine read it.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+import zlib
+from dataclasses import dataclass
+
+import python_calamine as calamine
+
+from .model import Issue, SheetGrid
+
+# Limits for one workbook. Real monthly forms are a few hundred KB inflated; the
+# province-scale ledgers of the benchmarks stay under 40 MB.
+MAX_FILE_BYTES = 100 * 1024 * 1024
+MAX_MEMBER_INFLATED = 256 * 1024 * 1024
+MAX_TOTAL_INFLATED = 512 * 1024 * 1024
+MAX_MEMBERS = 5000
+MAX_SHEET_CELLS = 5_000_000
+_PROLOG_SCAN_BYTES = 64 * 1024
+_CHUNK = 1024 * 1024
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+class WorkbookRefused(Exception):
+    """The file cannot be read as a workbook; the message says why and what to do, in Chinese."""
+
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+@dataclass
+class OpenedWorkbook:
+    workbook: calamine.CalamineWorkbook
+    format: str  # "xlsx" | "xls"
+
+
+def _check_xml_prolog(head: bytes, member: str) -> None:
+    # DOCTYPE can only stand before the root element; look up to the first element.
+    lowered = head.lower()
+    if b"<!doctype" in lowered or b"<!entity" in lowered:
+        raise WorkbookRefused(
+            f"文件内部的XML部件“{member}”含有DOCTYPE/实体声明，可能是恶意构造的文件，已拒绝读取。请用Excel或WPS重新另存为.xlsx后再报送。",
+            "xml_entities",
+        )
+
+
+def _inflate_and_check(archive: zipfile.ZipFile) -> None:
+    infos = archive.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise WorkbookRefused(f"文件包含{len(infos)}个内部部件，超出正常工作簿范围，已拒绝读取。", "too_many_members")
+    declared = sum(info.file_size for info in infos)
+    if declared > MAX_TOTAL_INFLATED or any(info.file_size > MAX_MEMBER_INFLATED for info in infos):
+        raise WorkbookRefused(
+            f"文件解压后约{declared // (1024 * 1024)}MB，超出上限{MAX_TOTAL_INFLATED // (1024 * 1024)}MB（疑似压缩炸弹），已拒绝读取。请检查文件来源。",
+            "zip_bomb",
+        )
+    total = 0
+    for info in infos:
+        if info.is_dir():
+            continue
+        is_xml = info.filename.endswith((".xml", ".rels", ".vml"))
+        inflated = 0
+        head = b""
+        # Stream with our own cap: the sizes declared in the zip directory can lie.
+        with archive.open(info) as stream:
+            while chunk := stream.read(_CHUNK):
+                inflated += len(chunk)
+                total += len(chunk)
+                if is_xml and len(head) < _PROLOG_SCAN_BYTES:
+                    head += chunk[: _PROLOG_SCAN_BYTES - len(head)]
+                if inflated > MAX_MEMBER_INFLATED or total > MAX_TOTAL_INFLATED:
+                    raise WorkbookRefused(
+                        f"文件内部部件“{info.filename}”解压后超过{MAX_MEMBER_INFLATED // (1024 * 1024)}MB（疑似压缩炸弹），已拒绝读取。请检查文件来源。",
+                        "zip_bomb",
+                    )
+        if is_xml:
+            _check_xml_prolog(head, info.filename)
+
+
+def open_workbook(data: bytes, filename: str) -> OpenedWorkbook:
+    """Check and open a workbook from its bytes; raises WorkbookRefused with a Chinese message."""
+    if not data:
+        raise WorkbookRefused("文件为空（0字节），请重新导出后报送。", "empty_file")
+    if len(data) > MAX_FILE_BYTES:
+        raise WorkbookRefused(f"文件大小{len(data) // (1024 * 1024)}MB，超出上限{MAX_FILE_BYTES // (1024 * 1024)}MB。", "file_too_large")
+    if data.startswith(ZIP_MAGIC):
+        try:
+            archive = zipfile.ZipFile(io.BytesIO(data))
+            names = set(archive.namelist())
+        except (zipfile.BadZipFile, zlib.error, EOFError, ValueError):
+            raise WorkbookRefused("文件已损坏或不完整（可能没有传完），无法打开。请重新导出后报送。", "corrupt") from None
+        if "xl/workbook.xml" not in names:
+            hint = "这是Word文档" if "word/document.xml" in names else ("这是PPT文件" if "ppt/presentation.xml" in names else "这是一个压缩包")
+            raise WorkbookRefused(f"不是Excel工作簿（{hint}）。请报送.xlsx格式的台账或调度表。", "not_a_workbook")
+        try:
+            _inflate_and_check(archive)
+        except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError):
+            raise WorkbookRefused("文件已损坏或不完整（可能没有传完），无法打开。请重新导出后报送。", "corrupt") from None
+        file_format = "xlsx"
+    elif data.startswith(OLE2_MAGIC):
+        if b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00e\x00d\x00P\x00a\x00c\x00k\x00a\x00g\x00e" in data[:65536 * 4]:
+            raise WorkbookRefused("文件设置了打开密码，无法读取。请取消密码后重新报送。", "encrypted")
+        file_format = "xls"
+    else:
+        head = data[:512].lstrip()
+        kind = "网页文件" if head[:1] == b"<" else ("文本文件" if _looks_like_text(data[:4096]) else "未知格式文件")
+        raise WorkbookRefused(f"不是Excel工作簿（看起来是{kind}，可能被改了扩展名）。请用Excel或WPS另存为.xlsx后报送。", "not_a_workbook")
+    try:
+        workbook = calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except calamine.PasswordError:
+        raise WorkbookRefused("文件设置了打开密码，无法读取。请取消密码后重新报送。", "encrypted") from None
+    except Exception as exc:  # calamine raises several error types for damaged files
+        if file_format == "xls":
+            raise WorkbookRefused(f"旧版.xls文件无法读取（{exc}）。请用Excel或WPS另存为.xlsx后报送。", "xls_unreadable") from None
+        raise WorkbookRefused(f"文件已损坏，无法打开（{exc}）。请重新导出后报送。", "corrupt") from None
+    return OpenedWorkbook(workbook, file_format)
+
+
+def _looks_like_text(sample: bytes) -> bool:
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            sample.decode(encoding)
+            return True
+        except UnicodeDecodeError:
+            continue
+    return False
+
+
+def read_grids(opened: OpenedWorkbook, filename: str) -> tuple[list[SheetGrid], list[Issue]]:
+    """Every worksheet as a grid with merged cells filled; unreadable sheets become issues."""
+    grids: list[SheetGrid] = []
+    issues: list[Issue] = []
+    for meta in opened.workbook.sheets_metadata:
+        name = meta.name
+        if meta.typ != calamine.SheetTypeEnum.WorkSheet:
+            continue  # chart sheets and macro sheets hold no data
+        try:
+            sheet = opened.workbook.get_sheet_by_name(name)
+            if sheet.height * max(sheet.width, 1) > MAX_SHEET_CELLS:
+                issues.append(Issue(filename, name, "", "error", f"工作表过大（{sheet.height}行×{sheet.width}列），超出上限，未读取。请删除多余的空行空列后重新报送。", "sheet_too_large"))
+                continue
+            rows = sheet.to_python(skip_empty_area=False)
+            merged = sheet.merged_cell_ranges or []
+        except Exception as exc:
+            issues.append(Issue(filename, name, "", "error", f"工作表无法读取（{exc}）。", "sheet_unreadable"))
+            continue
+        grids.append(_fill_merged(filename, name, rows, merged))
+    return grids, issues
+
+
+def _fill_merged(filename: str, name: str, rows: list[list[object]], merged) -> SheetGrid:
+    rows = [[None if v == "" else v for v in row] for row in rows]
+    origin: dict[tuple[int, int], tuple[int, int]] = {}
+    for (r0, c0), (r1, c1) in merged:
+        if (r1 - r0 + 1) * (c1 - c0 + 1) > 100_000:
+            continue  # a whole-column merge carries no data worth repeating
+        while len(rows) <= r1:
+            rows.append([])
+        top_left = rows[r0][c0] if c0 < len(rows[r0]) else None
+        for r in range(r0, r1 + 1):
+            row = rows[r]
+            if len(row) <= c1:
+                row.extend([None] * (c1 + 1 - len(row)))
+            for c in range(c0, c1 + 1):
+                row[c] = top_left
+                origin[(r, c)] = (r0, c0)
+    return SheetGrid(filename, name, rows, origin)

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import os
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from .campaign import Campaign, build_campaign, hazard_id
@@ -22,6 +23,9 @@ from .workbook import WorkbookRefused, open_workbook, read_grids
 PARSER_VERSION = 1
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et")
+# Other office files an officer may drop in the folder by mistake: read, so that
+# each is reported as "not a workbook" instead of being passed over unseen.
+MISPLACED_SUFFIXES = (".csv", ".txt", ".doc", ".docx", ".wps", ".pdf")
 
 __all__ = [
     "PARSER_VERSION",
@@ -57,8 +61,13 @@ def load_workbook(data: bytes, file_name: str) -> WorkbookResult:
         result.submissions.extend(sheet.submissions)
         result.issues.extend(sheet.issues)
     result.sheets_read = len(grids)
-    if not result.submissions:
-        if not grids or all(t == "empty" for t in templates):
+    if result.submissions:
+        # Beside real forms, an unrecognised sheet is an instructions or scratch sheet.
+        result.issues = [_soften_unknown_sheet(issue) for issue in result.issues]
+    else:
+        if any(issue.code == "sheet_unreadable" for issue in sheet_issues):
+            reason = "工作表已损坏，无法读取，请用Excel或WPS打开检查后重新导出"
+        elif not grids or all(t == "empty" for t in templates):
             reason = "工作簿中没有任何内容（空白工作簿）"
         else:
             reason = "没有找到可导入的台账、调度表或公示牌数据"
@@ -66,11 +75,20 @@ def load_workbook(data: bytes, file_name: str) -> WorkbookResult:
     return result
 
 
+def _soften_unknown_sheet(issue: Issue) -> Issue:
+    if issue.code != "unknown_template":
+        return issue
+    instructions = any(word in issue.sheet for word in ("说明", "填表", "注意", "目录"))
+    message = (f"工作表“{issue.sheet}”是说明性内容，未导入。" if instructions
+               else f"工作表“{issue.sheet}”不是台账、调度表或公示牌，未导入；本文件其他工作表已导入。如此表有数据，请按方案附件格式填写。")
+    return replace(issue, severity="info" if instructions else "warning", message=message)
+
+
 def find_workbooks(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[Issue]]:
     """Workbook files under the given files and folders, in a stable order; missing paths are issues.
 
-    Every regular file inside a folder is considered except hidden files, Office lock files
-    (~$x.xlsx) and the generator's manifest; a non-workbook file is reported when loaded.
+    Inside a folder: workbooks and misplaced office files (reported when loaded), not hidden
+    files, Office lock files (~$x.xlsx) or data files such as the generator's manifest.json.
     """
     files: list[Path] = []
     issues: list[Issue] = []
@@ -78,7 +96,7 @@ def find_workbooks(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list
         path = Path(raw)
         if path.is_dir():
             for child in sorted(path.rglob("*")):
-                if child.is_file() and not child.name.startswith((".", "~$")) and child.suffix.lower() in (*WORKBOOK_SUFFIXES, ".csv", ".txt") :
+                if child.is_file() and not child.name.startswith((".", "~$")) and child.suffix.lower() in (*WORKBOOK_SUFFIXES, *MISPLACED_SUFFIXES):
                     files.append(child)
         elif path.is_file():
             files.append(path)
@@ -87,20 +105,41 @@ def find_workbooks(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list
     return files, issues
 
 
+def _load_file(path: Path, display_name: str) -> WorkbookResult:
+    return load_workbook(path.read_bytes(), display_name)
+
+
 def load_paths(
     paths: Iterable[str | os.PathLike],
     as_of: dt.date | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    workers: int = 1,
 ) -> Campaign:
-    """Load every workbook under ``paths`` and build the campaign dataset."""
+    """Load every workbook under ``paths`` and build the campaign dataset.
+
+    ``workers`` > 1 reads files in that many processes (reading is CPU-bound and each
+    file independent); results keep the files' order either way.
+    """
+    paths = list(paths)
     files, path_issues = find_workbooks(paths)
-    results = []
-    for index, path in enumerate(files):
-        if progress:
-            progress(index, len(files), path.name)
-        results.append(load_workbook(path.read_bytes(), _display_name(path, paths)))
+    names = [_display_name(path, paths) for path in files]
     if progress:
-        progress(len(files), len(files), "")
+        progress(0, len(files), names[0] if names else "")
+    if workers > 1 and len(files) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results = []
+            for index, result in enumerate(pool.map(_load_file, files, names, chunksize=8)):
+                results.append(result)
+                if progress:
+                    progress(index + 1, len(files), result.file)
+    else:
+        results = []
+        for index, (path, name) in enumerate(zip(files, names)):
+            results.append(_load_file(path, name))
+            if progress:
+                progress(index + 1, len(files), name)
     campaign = build_campaign(results, as_of)
     campaign.issues[:0] = path_issues
     return campaign

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -22,7 +22,7 @@ from .values import normalize_text
 HAZARD_COLUMNS = (
     "hazard_id", "unit", "unit_type", "enterprise", "sector", "sector_raw", "description", "measures",
     "supervision_level", "supervision_doc", "deadline", "deadline_raw", "progress_raw", "status", "period",
-    "source_file", "source_sheet", "source_row",
+    "source_file", "source_sheet", "source_row", "deadline_cell", "sector_cell",
 )
 INDICATOR_COLUMNS = ("unit", "unit_type", "period", "key", "cumulative", "increment", "source_file", "source_sheet", "cell")
 SUBMISSION_COLUMNS = ("kind", "unit", "unit_type", "period", "layout", "reported_on", "source_file", "source_sheet", "records", "active", "superseded_by")
@@ -51,6 +51,13 @@ class Campaign:
     issues: list[Issue] = field(default_factory=list)
     as_of: dt.date = field(default_factory=dt.date.today)
 
+    def at(self, as_of: dt.date) -> Campaign:
+        """The same dataset seen on another date: only the deadline-dependent columns change."""
+        unique = self.unique_hazards.copy()
+        if not unique.empty:
+            _set_deadline_columns(unique, as_of)
+        return replace(self, unique_hazards=unique, as_of=as_of)
+
     @property
     def issues_frame(self) -> pd.DataFrame:
         return pd.DataFrame([vars(i) for i in self.issues], columns=["file", "sheet", "cell", "severity", "message", "code"])
@@ -67,7 +74,9 @@ class Campaign:
             "hazards": {
                 "unique": int(len(unique)),
                 "by_unit": {k: int(v) for k, v in unique["unit"].value_counts().sort_index().items()},
-                "by_sector": {k: int(v) for k, v in unique["sector"].fillna("unknown").value_counts().sort_index().items()},
+                # A hazard without a sector counts as "other" here (the contract's keys only);
+                # the frames keep it empty and the findings name it.
+                "by_sector": {k: int(v) for k, v in unique["sector"].fillna("other").value_counts().sort_index().items()},
                 "by_status": {s: int((unique["status"] == s).sum()) for s in ("rectified", "in_progress", "not_started")},
                 "overdue": int(unique["overdue"].sum()),
                 "supervised": {level: int(supervised.get(level, 0)) for level in ("city", "county", "province")},
@@ -152,16 +161,21 @@ def _unique_hazards(hazards: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
         frame = pd.DataFrame(columns=[*HAZARD_COLUMNS, "first_period", "periods_reported", "overdue", "days_to_deadline"])
         frame["overdue"] = frame["overdue"].astype(bool)
         return frame
-    # Within one period a hazard listed twice keeps its last row.
-    latest = hazards.drop_duplicates(["hazard_id"], keep="last").set_index("hazard_id")
-    grouped = hazards.groupby("hazard_id", sort=False)["period"]
-    latest["first_period"] = grouped.min()
-    latest["periods_reported"] = grouped.nunique()
+    # Hazards arrive sorted by period; within one period a hazard listed twice keeps its last row.
+    # (drop_duplicates rather than groupby().min(): string reductions are slow in pandas.)
+    latest = hazards.drop_duplicates("hazard_id", keep="last").set_index("hazard_id")
+    latest["first_period"] = hazards.drop_duplicates("hazard_id", keep="first").set_index("hazard_id")["period"]
+    latest["periods_reported"] = hazards.drop_duplicates(["hazard_id", "period"])["hazard_id"].value_counts()
     latest = latest.reset_index()
-    as_of_ts = pd.Timestamp(as_of)
-    latest["overdue"] = latest["deadline"].notna() & (latest["deadline"] < as_of_ts) & (latest["status"] != "rectified")
-    latest["days_to_deadline"] = (latest["deadline"] - as_of_ts).dt.days
+    _set_deadline_columns(latest, as_of)
     return latest.sort_values(["unit", "first_period", "hazard_id"], kind="stable").reset_index(drop=True)
+
+
+def _set_deadline_columns(unique: pd.DataFrame, as_of: dt.date) -> None:
+    """Overdue on D: a deadline before D and not rectified. Days left are negative when overdue."""
+    as_of_ts = pd.Timestamp(as_of)
+    unique["overdue"] = unique["deadline"].notna() & (unique["deadline"] < as_of_ts) & (unique["status"] != "rectified")
+    unique["days_to_deadline"] = (unique["deadline"] - as_of_ts).dt.days
 
 
 def _indicators_frame(subs: list[Submission], issues: list[Issue]) -> pd.DataFrame:
@@ -180,9 +194,12 @@ def _indicators_frame(subs: list[Submission], issues: list[Issue]) -> pd.DataFra
     frame = frame.sort_values(["unit", "key", "period"], kind="stable").reset_index(drop=True)
     previous = frame.groupby(["unit", "key"], sort=False)["cumulative"].shift(1)
     previous_period = frame.groupby(["unit", "key"], sort=False)["period"].shift(1)
+    # Yes/no answers (media_column) are states, not running totals: no increment, never "falls".
+    cumulative_kind = ~frame["key"].isin([key for key, ind in INDICATOR_BY_KEY.items() if ind.kind == "bool"])
     # The first reported period's increment is its cumulative value (figures start in May).
     frame["increment"] = np.where(previous.isna(), frame["cumulative"], frame["cumulative"] - previous)
-    falls = frame[previous.notna() & (frame["cumulative"] < previous)]
+    frame.loc[~cumulative_kind, "increment"] = np.nan
+    falls = frame[cumulative_kind & previous.notna() & (frame["cumulative"] < previous)]
     for idx, row in falls.iterrows():
         label = INDICATOR_BY_KEY[row["key"]].label
         issues.append(Issue(
@@ -223,11 +240,11 @@ def _hazard_findings(hazards: pd.DataFrame, issues: list[Issue]) -> None:
     latest = hazards.drop_duplicates("hazard_id", keep="last")
     no_deadline = latest[latest["deadline_raw"].fillna("").str.strip() == ""]
     no_sector = latest[latest["sector"].isna()]
-    for rows, what, code in ((no_deadline, "整改期限", "missing_deadline"), (no_sector, "所属行业领域", "missing_sector")):
-        column = "H" if code == "missing_deadline" else "D"
+    for rows, what, code, cell in ((no_deadline, "整改期限", "missing_deadline", "deadline_cell"),
+                                   (no_sector, "所属行业领域", "missing_sector", "sector_cell")):
         for row in rows.itertuples(index=False):
             issues.append(Issue(
-                row.source_file, row.source_sheet, f"{column}{row.source_row}", "warning",
+                row.source_file, row.source_sheet, getattr(row, cell) or f"第{row.source_row}行", "warning",
                 f"隐患“{row.enterprise}：{str(row.description)[:20]}”未填写{what}，请补填。", code,
             ))
 

@@ -23,7 +23,7 @@ from .labels import (
     match_ledger_header,
     match_registry_header,
 )
-from .model import Issue, SheetGrid, Submission
+from .model import Issue, SheetGrid, Submission, cell_ref
 from .reference import INDICATOR_BY_KEY, canonical_unit, unit_type_of
 from .values import (
     canonical_sector,
@@ -40,6 +40,7 @@ from .values import (
 LEDGER_RECORD_COLUMNS = (
     "unit", "unit_raw", "enterprise", "sector", "sector_raw", "description", "measures",
     "supervision_level", "supervision_doc", "deadline", "deadline_raw", "progress_raw", "status", "source_row",
+    "deadline_cell", "sector_cell",
 )
 FORM_RECORD_COLUMNS = ("key", "value", "cell")
 REGISTRY_RECORD_COLUMNS = (
@@ -161,6 +162,17 @@ def _is_sub_header(grid: SheetGrid, r: int) -> bool:
     return matched >= 1 and matched >= 0.6 * len(cells)
 
 
+def _is_repeated_header(grid: SheetGrid, r: int, description_col: int | None) -> bool:
+    """The header printed again (page breaks, pasted blocks): short cells that all name columns."""
+    # Cheap test first: this runs on every row, and a real description is never a header word.
+    description = cell_text(grid.value(r, description_col)) if description_col is not None else ""
+    if len(description) > 10 or match_ledger_header(description) != "description":
+        return False
+    cells = [cell_text(v) for c, v in enumerate(grid.rows[r]) if not grid.is_merge_copy(r, c) and cell_text(v)]
+    headers = [t for t in cells if len(t) <= 14 and match_ledger_header(t)]
+    return len(headers) >= 4 and len(headers) >= 0.8 * len(cells)
+
+
 def _ledger_columns(grid: SheetGrid, header_row: int) -> tuple[dict[str, int], int]:
     """Map ledger keys to columns, reading a second header row when there is one
     (e.g. "整改情况" merged over "整改期限" and "整改进展")."""
@@ -189,7 +201,7 @@ def _parse_ledger(grid: SheetGrid, file_name: str, header_row: int) -> SheetResu
     report_year = int(ctx.period[:4])
     records: dict[str, list[dict]] = {}
     unknown_units_reported: set[str] = set()
-    sheet_unit, _ = (ctx.unit, None) if ctx.unit else (ctx.unit_raw or None, None)
+    numbered_only: list[int] = []
     col = columns.get
 
     def text_at(r: int, key: str) -> str:
@@ -208,19 +220,21 @@ def _parse_ledger(grid: SheetGrid, file_name: str, header_row: int) -> SheetResu
         if NOTE_ROW.match(first) or FOOTER_ROW.match(first):
             result.issues.append(grid.issue(r, first_col, "info", f"说明或落款行（“{first[:20]}”），不作为隐患导入。", "note_row"))
             continue
-        if match_ledger_header(text_at(r, "description") or "x") == "description" and match_ledger_header(text_at(r, "measures") or "x") == "measures":
+        if _is_repeated_header(grid, r, col("description")):
             result.issues.append(grid.issue(r, first_col, "info", "重复的表头行，已跳过。", "repeated_header"))
             continue
         enterprise, description = text_at(r, "enterprise"), text_at(r, "description")
         if not enterprise and not description:
-            # Only the merged unit cell or a lone sequence number: nothing to import.
             non_merge = [c for c, v in enumerate(row) if cell_text(v) and not grid.is_merge_copy(r, c) and c != col("seq")]
             if not non_merge:
+                # Only a merged unit cell running through, or a pre-numbered empty row.
+                if seq_text and not grid.is_merge_copy(r, col("seq")):
+                    numbered_only.append(r)
                 continue
             result.issues.append(grid.issue(r, non_merge[0], "error",
                                             "此行缺少“企业（项目）”和“重大隐患描述”，未作为隐患导入。请补全后重新报送。", "hazard_incomplete"))
             continue
-        unit_raw = text_at(r, "unit") or ctx.unit_raw or (sheet_unit or "")
+        unit_raw = text_at(r, "unit") or ctx.unit or ctx.unit_raw
         unit = canonical_unit(unit_raw) or find_unit_in_text(unit_raw)[0] if unit_raw else None
         if unit is None:
             unit = ctx.unit if not text_at(r, "unit") else None
@@ -262,6 +276,8 @@ def _parse_ledger(grid: SheetGrid, file_name: str, header_row: int) -> SheetResu
             "progress_raw": progress_raw,
             "status": status.value or "not_started",
             "source_row": r + 1,
+            "deadline_cell": cell_ref(r, deadline_col) if deadline_col is not None else "",
+            "sector_cell": cell_ref(r, col("sector")) if col("sector") is not None else "",
         })
     for unit, rows in records.items():
         result.submissions.append(Submission(
@@ -269,15 +285,30 @@ def _parse_ledger(grid: SheetGrid, file_name: str, header_row: int) -> SheetResu
             source_file=file_name, source_sheet=grid.name,
             records=pd.DataFrame(rows, columns=list(LEDGER_RECORD_COLUMNS)), layout="table", reported_on=ctx.reported_on,
         ))
-    if not records and not result.issues:
-        result.issues.append(grid.issue(header_row, 0, "info", "隐患台账只有表头，没有隐患记录（本月无新增隐患？）。", "ledger_empty"))
+    if numbered_only:
+        rows_text = "、".join(str(r + 1) for r in numbered_only[:10]) + ("等" if len(numbered_only) > 10 else "")
+        result.issues.append(grid.issue(numbered_only[0], col("seq"), "info",
+                                        f"第{rows_text}行（共{len(numbered_only)}行）只有序号、没有隐患内容，已跳过。", "numbered_empty_row"))
+    if not records and ctx.unit:
+        # A ledger with no rows is a real report: "no new hazards this month".
+        result.submissions.append(Submission(
+            kind="ledger", unit=ctx.unit, unit_raw=ctx.unit_raw, unit_type=unit_type_of(ctx.unit), period=ctx.period,
+            source_file=file_name, source_sheet=grid.name, records=pd.DataFrame(columns=list(LEDGER_RECORD_COLUMNS)),
+            layout="table", reported_on=ctx.reported_on,
+        ))
+        result.issues.append(grid.issue(header_row, 0, "info", "隐患台账没有隐患记录，按“本月无隐患报送”导入。", "ledger_empty"))
+    elif not records and not result.issues:
+        result.issues.append(grid.issue(header_row, 0, "error", "隐患台账没有隐患记录，也无法确定填报单位，未导入。请填写“填报单位”。", "ledger_empty"))
     return result
 
 
 # --- dispatch forms (附件3/附件4), form layout ----------------------------------
 
 def _form_kind(unit: str | None, labels: list[LabelMatch], title: str) -> str:
-    unit_type = unit_type_of(unit) if unit else "unknown"
+    """附件3 or 附件4: a known unit's type decides; for a unit not on the list the
+    form's own wording does, before a guess from the unit name's suffix."""
+    known = unit is not None and canonical_unit(unit) is not None
+    unit_type = unit_type_of(unit) if known else "unknown"
     if unit_type == "department":
         return "department_form"
     if unit_type in ("county", "zone"):
@@ -285,13 +316,17 @@ def _form_kind(unit: str | None, labels: list[LabelMatch], title: str) -> str:
     votes = Counter(m.form for m in labels if m.form)
     if "市直部门" in title or votes[4] > votes[3]:
         return "department_form"
-    return "county_form"
+    if votes[3] > votes[4] or "县（市、区）" in title:
+        return "county_form"
+    return "department_form" if unit and unit_type_of(unit) == "department" else "county_form"
 
 
 def _parse_values(grid: SheetGrid, keys: tuple[str, ...], cells: list[tuple[int, int]], issues: list[Issue]) -> list[tuple[str, object, str]]:
     """Values for one label: one key from one cell, or a pair from one cell or two neighbouring cells."""
     out: list[tuple[str, object, str]] = []
-    if len(keys) == 2 and len(cells) >= 1:
+    if not cells:
+        return out  # no value cell at all (blank cells at the row's right edge are not stored)
+    if len(keys) == 2:
         r, c = cells[0]
         raw = grid.value(r, c)
         if len(cells) >= 2 and not is_not_reported(grid.value(*cells[1])):
@@ -307,8 +342,6 @@ def _parse_values(grid: SheetGrid, keys: tuple[str, ...], cells: list[tuple[int,
                 out.append((key, value.value, ref))
         return out
     (key,) = keys
-    if not cells:
-        return out
     r, c = cells[0]
     raw = grid.value(r, c)
     parsed = parse_bool(raw) if INDICATOR_BY_KEY[key].kind == "bool" else parse_number(raw)
@@ -369,6 +402,7 @@ def _parse_form(grid: SheetGrid, file_name: str, labels: list[tuple[int, int, La
         if grid.is_merge_copy(r, col) and all(grid.is_merge_copy(r, c) or not cell_text(v) for c, v in enumerate(grid.rows[r])):
             continue  # only a section cell merged down the left edge
         if NOTE_ROW.match(text) or FOOTER_ROW.match(text) or re.match(r"^\s*\d\s*[.、]", text):
+            result.issues.append(grid.issue(r, col, "info", f"说明或落款行（“{text[:20]}”），未导入。", "note_row"))
             continue
         result.issues.append(grid.issue(r, col, "warning", f"无法识别的内容“{text[:30]}”，未导入。请勿改动调度表的指标名称。", "unrecognised_row"))
     kind = _form_kind(unit, [m for _, _, m in labels], ctx.title)

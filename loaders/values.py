@@ -72,9 +72,27 @@ _TWO_NUMBERS = re.compile(
 )
 
 
-def _to_number(text: str) -> float:
-    value = float(text.replace(",", ""))
+# More significant digits than any count or amount in a campaign form; beyond this a float
+# loses digits (and a long enough string overflows to inf), so it is refused, not rounded.
+_MAX_DIGITS = 15
+
+
+def _to_number(text: str) -> int | float | None:
+    """The number in a matched numeral; None when it has too many digits to be read exactly."""
+    digits = text.replace(",", "")
+    if sum(ch.isdigit() for ch in digits) > _MAX_DIGITS:
+        return None
+    if "." not in digits:
+        return int(digits)
+    value = float(digits)
     return int(value) if value.is_integer() else value
+
+
+def _number_or_error(text: str, raw: str) -> Parsed:
+    value = _to_number(text)
+    if value is None:
+        return Parsed(error=f"数字位数过多，无法准确读取：“{raw}”，请核对后重新填写")
+    return Parsed(value)
 
 
 def parse_number(raw: object) -> Parsed:
@@ -99,7 +117,7 @@ def _parse_number_text(raw: str) -> Parsed:
         return NOT_REPORTED
     m = _NUMBER_WITH_UNIT.match(text)
     if m:
-        return Parsed(_to_number(m.group(1)))
+        return _number_or_error(m.group(1), raw)
     if _TWO_NUMBERS.match(text):
         return Parsed(error=f"此处应填一个数，实际填了两个“{raw}”")
     return Parsed(error=f"无法识别为数字：“{raw}”，请填写阿拉伯数字，未开展的填0，未报送的填“—”")
@@ -119,7 +137,10 @@ def _parse_pair_text(raw: str) -> tuple[Parsed, Parsed]:
     text = to_halfwidth(raw).strip()
     m = _TWO_NUMBERS.match(text)
     if m:
-        return Parsed(_to_number(m.group(1))), Parsed(_to_number(m.group(2)))
+        first, second = _number_or_error(m.group(1), raw), _number_or_error(m.group(2), raw)
+        if first.error is None and second.error is None:
+            return first, second
+        return (first if first.error else second), NOT_REPORTED
     # "—/—", "12/—": each side parsed on its own.
     parts = re.split(r"\s*[/、;；]\s*", text)
     if len(parts) == 2:
@@ -137,17 +158,17 @@ _NO = frozenset({"否", "未开设", "没有", "未开", "no", "n", "×", "0", "
 
 
 def parse_bool(raw: object) -> Parsed:
-    """是/否 answers; anything else is an error, blank/—/无 not reported."""
+    """是/否 answers; blank, —, 无 and / are not reported; anything else is an error."""
     if isinstance(raw, bool):
         return Parsed(raw)
     if isinstance(raw, (int, float)) and raw in (0, 1):
         return Parsed(bool(raw))
-    if raw is None or (isinstance(raw, str) and raw.strip() in NOT_REPORTED_TEXTS - {"无"}):
+    if is_not_reported(raw):  # "无" too: the contract reads it as not reported in every cell
         return NOT_REPORTED
     text = to_halfwidth(str(raw)).strip().lower()
     if text in _YES or text.startswith("是") or text.startswith("已开设"):
         return Parsed(True)
-    if text in _NO or text in {"无"} or text.startswith("否") or text.startswith("未"):
+    if text in _NO or text.startswith("否") or text.startswith("未"):
         return Parsed(False)
     return Parsed(error=f"应填“是”或“否”，实际为“{raw}”")
 

@@ -10,6 +10,7 @@ entities). Only then does python-calamine read it.
 
 from __future__ import annotations
 
+import copy
 import io
 import zipfile
 import zlib
@@ -26,7 +27,6 @@ MAX_MEMBER_INFLATED = 256 * 1024 * 1024
 MAX_TOTAL_INFLATED = 512 * 1024 * 1024
 MAX_MEMBERS = 5000
 MAX_SHEET_CELLS = 5_000_000
-_PROLOG_SCAN_BYTES = 64 * 1024
 _CHUNK = 1024 * 1024
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -48,14 +48,20 @@ class OpenedWorkbook:
     format: str  # "xlsx" | "xls"
 
 
-def _check_xml_prolog(head: bytes, member: str) -> None:
-    # DOCTYPE can only stand before the root element; look up to the first element.
-    lowered = head.lower()
-    if b"<!doctype" in lowered or b"<!entity" in lowered:
-        raise WorkbookRefused(
-            f"文件内部的XML部件“{member}”含有DOCTYPE/实体声明，可能是恶意构造的文件，已拒绝读取。请用Excel或WPS重新另存为.xlsx后再报送。",
-            "xml_entities",
-        )
+_DECLARATION_MARKERS = (b"<!doctype", b"<!entity")
+_MARKER_OVERLAP = max(len(m) for m in _DECLARATION_MARKERS) - 1
+
+
+def _refuse_declarations(member: str) -> WorkbookRefused:
+    return WorkbookRefused(
+        f"文件内部的XML部件“{member}”含有DOCTYPE/实体声明，可能是恶意构造的文件，已拒绝读取。请用Excel或WPS重新另存为.xlsx后再报送。",
+        "xml_entities",
+    )
+
+
+def _has_declaration(window: bytes) -> bool:
+    lowered = window.lower()
+    return any(marker in lowered for marker in _DECLARATION_MARKERS)
 
 
 def _inflate_and_check(archive: zipfile.ZipFile) -> None:
@@ -68,27 +74,41 @@ def _inflate_and_check(archive: zipfile.ZipFile) -> None:
             f"文件解压后约{declared // (1024 * 1024)}MB，超出上限{MAX_TOTAL_INFLATED // (1024 * 1024)}MB（疑似压缩炸弹），已拒绝读取。请检查文件来源。",
             "zip_bomb",
         )
+    if any(info.flag_bits & 0x1 for info in infos):
+        raise WorkbookRefused("文件设置了打开密码（内部部件已加密），无法读取。请取消密码后重新报送。", "encrypted")
     total = 0
     for info in infos:
         if info.is_dir():
             continue
         is_xml = info.filename.endswith((".xml", ".rels", ".vml"))
         inflated = 0
-        head = b""
-        # Stream with our own cap: the sizes declared in the zip directory can lie.
-        with archive.open(info) as stream:
+        tail = b""
+        # Stream with our own cap: the sizes declared in the zip directory can lie. zipfile
+        # stops reading at the declared size, so read through a copy that declares "unbounded":
+        # the member is inflated to its real end (CRC checked over all of it) and the real
+        # size is compared with the declared one, which the spreadsheet reader relies on.
+        unbounded = copy.copy(info)
+        unbounded.file_size = MAX_TOTAL_INFLATED + _CHUNK
+        with archive.open(unbounded) as stream:
             while chunk := stream.read(_CHUNK):
                 inflated += len(chunk)
                 total += len(chunk)
-                if is_xml and len(head) < _PROLOG_SCAN_BYTES:
-                    head += chunk[: _PROLOG_SCAN_BYTES - len(head)]
                 if inflated > MAX_MEMBER_INFLATED or total > MAX_TOTAL_INFLATED:
                     raise WorkbookRefused(
                         f"文件内部部件“{info.filename}”解压后超过{MAX_MEMBER_INFLATED // (1024 * 1024)}MB（疑似压缩炸弹），已拒绝读取。请检查文件来源。",
                         "zip_bomb",
                     )
-        if is_xml:
-            _check_xml_prolog(head, info.filename)
+                # A DOCTYPE may follow any amount of comments in the prolog: scan the whole part.
+                if is_xml:
+                    if _has_declaration(tail + chunk):
+                        raise _refuse_declarations(info.filename)
+                    tail = chunk[-_MARKER_OVERLAP:]
+        if inflated != info.file_size:
+            raise WorkbookRefused(
+                f"文件内部部件“{info.filename}”声明的大小（{info.file_size}字节）与实际解压大小（{inflated}字节）不符，"
+                "文件已损坏或被篡改，已拒绝读取。请用Excel或WPS重新另存为.xlsx后报送。",
+                "size_mismatch",
+            )
 
 
 def open_workbook(data: bytes, filename: str) -> OpenedWorkbook:

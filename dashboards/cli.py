@@ -1,0 +1,297 @@
+"""The ``hazardboard`` command: ingest workbooks into the store, print the campaign summary, serve.
+
+Everything printed for officers is in Chinese; ``summary --json`` prints exactly the
+machine-readable summary of the data contract and nothing else on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.metadata
+import importlib.resources
+import json
+import sys
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
+from tqdm import tqdm
+
+import loaders
+from loaders import Issue
+from loaders.model import KIND_LABELS, SEVERITY_LABELS
+from loaders.reference import SECTOR_LABELS, STATUS_LABELS, SUPERVISION_LABELS
+from store import IngestReport, Store, StoreError
+
+# Exit codes: 0 done (even with rejected files), 1 could not run, 2 bad command line.
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+# How many entries each list of a report shows before "另有N条".
+LIST_LIMIT = 20
+TOP_LIMIT = 10
+
+DEFAULT_PORT = 5006
+DEFAULT_ADDRESS = "localhost"
+
+
+class CommandError(Exception):
+    """A problem the officer can fix; printed in Chinese without a traceback."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_FAILED):
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+
+
+# --- command line -------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hazardboard",
+        description="赣州市重大事故隐患专项排查整治（2023）数据看板：导入各地各部门报送的表格，汇总统计。",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="命令")
+
+    ingest = commands.add_parser("ingest", help="把表格文件或文件夹导入数据库，并给出校验报告")
+    ingest.add_argument("paths", nargs="+", metavar="PATH", help="Excel 文件或文件夹")
+    _add_store_option(ingest)
+    ingest.add_argument("--all", action="store_true", help="列出全部问题，包括已导入过的文件中的问题")
+    ingest.set_defaults(handler=_run_ingest)
+
+    summary = commands.add_parser("summary", help="直接读取表格（不入库），打印汇总")
+    summary.add_argument("paths", nargs="+", metavar="PATH", help="Excel 文件或文件夹")
+    summary.add_argument("--as-of", metavar="YYYY-MM-DD", help="统计截止日期（判断逾期），默认今天")
+    summary.add_argument("--json", action="store_true", help="按数据约定输出机器可读的 JSON")
+    summary.set_defaults(handler=_run_summary)
+
+    serve = commands.add_parser("serve", help="导入数据并启动看板（当前版本：导入后打印汇总）")
+    serve.add_argument("--data", nargs="+", metavar="PATH", help="启动前导入的文件或文件夹，默认为内置示例数据")
+    _add_store_option(serve)
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"端口，默认 {DEFAULT_PORT}")
+    serve.add_argument("--address", default=DEFAULT_ADDRESS, help=f"监听地址，默认 {DEFAULT_ADDRESS}")
+    serve.add_argument("--num-procs", type=int, default=1, metavar="N", help="服务进程数，默认 1")
+    serve.set_defaults(handler=_run_serve)
+    return parser
+
+
+def _add_store_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", metavar="DIR_OR_URL",
+                        help="数据目录或数据库地址；默认取环境变量 HAZARDBOARD_STORE，否则为当前目录下的 data")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (CommandError, StoreError) as error:
+        print(f"错误：{error.message}", file=sys.stderr)
+        return getattr(error, "exit_code", EXIT_FAILED)
+    except SQLAlchemyError as error:
+        # E.g. the database is locked by another ingest or the server is unreachable.
+        print(f"错误：数据库操作失败，本次未完成的文件没有写入：{error.__class__.__name__}: {error}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("hazardboard")
+    except importlib.metadata.PackageNotFoundError:
+        return "（版本未知）"
+
+
+# --- commands ------------------------------------------------------------------------
+
+def _run_ingest(args: argparse.Namespace) -> int:
+    _require_some_path(args.paths)
+    with Store(args.store) as store:
+        with ProgressBar("导入", always=True) as progress:
+            report = store.ingest_paths(args.paths, progress=progress)
+        cross_file = _cross_file_findings(store, report, include_skipped=args.all)
+        print(f"数据库：{store.display_url}")
+    print(format_ingest_report(report, cross_file, show_all=args.all))
+    return EXIT_OK
+
+
+def _run_summary(args: argparse.Namespace) -> int:
+    as_of = parse_as_of(args.as_of)
+    _require_some_path(args.paths)
+    with ProgressBar("读取", always=False) as progress:
+        campaign = loaders.load_paths(args.paths, as_of, progress=progress)
+    if args.json:
+        print(json.dumps(campaign.summary(), ensure_ascii=False))
+    else:
+        print(format_summary(campaign.summary(), as_of))
+    return EXIT_OK
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    data = args.data or [str(_bundled_campaign_folder())]
+    with Store(args.store) as store:
+        with ProgressBar("导入", always=False) as progress:
+            report = store.ingest_paths(data, progress=progress)
+        print(_ingest_counts_line(report), file=sys.stderr)
+        for issue in report.missing:
+            print(f"警告：{issue.message}", file=sys.stderr)
+        as_of = dt.date.today()
+        print(format_summary(store.campaign(as_of).summary(), as_of))
+    return EXIT_OK
+
+
+def parse_as_of(text: str | None) -> dt.date:
+    if text is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise CommandError(f"--as-of 的日期“{text}”无效，请按“年-月-日”格式填写，例如 2023-09-30。", EXIT_USAGE) from None
+
+
+def _require_some_path(paths: Iterable[str]) -> None:
+    """Run when at least one path exists (the missing ones are reported); refuse when none does."""
+    paths = list(paths)
+    if not any(Path(p).exists() for p in paths):
+        raise CommandError("找不到要读取的文件或文件夹：" + "、".join(paths), EXIT_USAGE)
+
+
+def _bundled_campaign_folder() -> Path:
+    return Path(str(importlib.resources.files("sample_data") / "campaign"))
+
+
+class ProgressBar:
+    """A ``(index, total, name)`` callback drawing a tqdm bar on stderr (only on a terminal unless ``always``)."""
+
+    def __init__(self, description: str, always: bool):
+        self.description = description
+        self.enabled = always or sys.stderr.isatty()
+        self.bar: tqdm | None = None
+
+    def __call__(self, index: int, total: int, name: str) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            self.bar = tqdm(total=total, desc=self.description, unit="个文件", file=sys.stderr, dynamic_ncols=True)
+        self.bar.update(index - self.bar.n)
+        self.bar.set_postfix_str(name, refresh=True)
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+# --- ingest report -------------------------------------------------------------------
+
+def _cross_file_findings(store: Store, report: IngestReport, include_skipped: bool) -> list[Issue]:
+    """Findings that only appear when files are put together (a cumulative figure falling,
+    a unit reporting twice), for the files of this run."""
+    results = store.results()
+    campaign = loaders.build_campaign(results)
+    per_file = {issue for result in results for issue in result.issues}
+    names = {o.file_name for o in report.outcomes if o.status != "skipped" or include_skipped}
+    return [issue for issue in campaign.issues if issue not in per_file and issue.file in names]
+
+
+def format_ingest_report(report: IngestReport, cross_file: list[Issue], show_all: bool = False) -> str:
+    limit = None if show_all else LIST_LIMIT
+    listed = [o for o in report.outcomes if o.status != "skipped" or show_all]
+    issues = [*report.missing, *(issue for o in listed for issue in o.issues), *cross_file]
+    lines = ["导入结果", _ingest_counts_line(report), _findings_line(issues)]
+
+    rejected = [o for o in report.outcomes if o.status == "rejected"]
+    reasons: set[Issue] = set()
+    if rejected:
+        lines += ["", f"未通过的文件（{len(rejected)}个，已保存原件，问题见下）："]
+        for outcome in rejected:
+            reason = next((i for i in outcome.issues if i.severity == "error"), None)
+            reasons.add(reason)
+            lines.append(f"  {outcome.file_name}：{reason.message if reason else '没有可导入的数据'}")
+
+    skipped = [o for o in report.outcomes if o.status == "skipped"]
+    if skipped:
+        lines += ["", f"已导入过，跳过（{len(skipped)}个，内容与库中文件相同）："]
+        lines += _capped([f"  {o.file_name}" + (f"（库中名为“{o.stored_as}”）" if o.stored_as != o.file_name else "")
+                          for o in skipped], limit)
+
+    replacements = [r for o in report.outcomes for r in o.replaced]
+    if replacements:
+        lines += ["", "新报送替代旧报送（旧文件保留在历史记录中）："]
+        lines += _capped([f"  {r.unit} {r.period or ''} {KIND_LABELS.get(r.kind, r.kind)}：以“{r.newer_file}”为准，替代“{r.older_file}”"
+                          for r in replacements], limit)
+
+    for severity in ("error", "warning"):
+        chosen = [i for i in issues if i.severity == severity and i not in reasons]
+        if chosen:
+            lines += ["", f"{SEVERITY_LABELS[severity]}（{len(chosen)}条）："]
+            lines += _capped([f"  {format_issue(i)}" for i in chosen], limit)
+    return "\n".join(lines)
+
+
+def _ingest_counts_line(report: IngestReport) -> str:
+    return (f"已导入 {report.count('accepted')} 个文件，未通过 {report.count('rejected')} 个，"
+            f"已导入过跳过 {report.count('skipped')} 个")
+
+
+def _findings_line(issues: Iterable[Issue]) -> str:
+    counts = Counter(i.severity for i in issues)
+    return "发现问题：" + "，".join(f"{SEVERITY_LABELS[s]} {counts[s]} 条" for s in ("error", "warning", "info"))
+
+
+def _capped(lines: list[str], limit: int | None) -> list[str]:
+    if limit is None or len(lines) <= limit:
+        return lines
+    return [*lines[:limit], f"  ……另有{len(lines) - limit}条，见 hazardboard ingest … --all（重新运行不会重复导入）"]
+
+
+def format_issue(issue: Issue) -> str:
+    where = " / ".join(part for part in (issue.file, issue.sheet, issue.cell) if part)
+    return f"{where}：{issue.message}"
+
+
+# --- readable summary ----------------------------------------------------------------
+
+def format_summary(summary: dict, as_of: dt.date) -> str:
+    """The contract's summary object as a short Chinese briefing."""
+    files, hazards = summary["files"], summary["hazards"]
+    status = hazards["by_status"]
+    unique = hazards["unique"]
+    rate = f"{status['rectified'] / unique:.1%}" if unique else "—"
+    supervised = hazards["supervised"]
+    lines = [
+        f"赣州市重大事故隐患专项排查整治汇总（统计截至 {as_of:%Y年%m月%d日}）",
+        f"文件：已导入 {files['accepted']} 个，未通过 {files['rejected']} 个",
+        f"重大事故隐患（去重后）：{unique} 条",
+        "  " + "，".join(f"{STATUS_LABELS[key]} {count} 条" for key, count in status.items()) + f"；整改率 {rate}",
+        f"  逾期未整改：{hazards['overdue']} 条",
+        "  挂牌督办：" + "，".join(f"{SUPERVISION_LABELS[level]} {supervised[level]} 条" for level in ("province", "city", "county")),
+    ]
+    lines += _top_lines("隐患最多的单位", hazards["by_unit"], lambda unit: unit)
+    lines += _top_lines("隐患最多的行业领域", hazards["by_sector"], lambda key: SECTOR_LABELS.get(key, "未填写行业领域"))
+    indicators = summary["indicators"]
+    if indicators:
+        months = sorted({period for periods in indicators.values() for period in periods})
+        lines.append(f"调度表：{len(indicators)} 个单位报送，月份 {months[0]} 至 {months[-1]}")
+    issues = summary["issues"]
+    lines.append(_findings_line(Issue(**i) for i in issues))
+    errors = [i for i in issues if i["severity"] == "error"]
+    if errors:
+        lines.append(f"前{min(len(errors), TOP_LIMIT)}条错误：")
+        lines += [f"  {format_issue(Issue(**i))}" for i in errors[:TOP_LIMIT]]
+        if len(errors) > TOP_LIMIT:
+            lines.append(f"  ……另有{len(errors) - TOP_LIMIT}条，见 hazardboard summary --json 的 issues")
+    return "\n".join(lines)
+
+
+def _top_lines(title: str, counts: dict[str, int], label) -> list[str]:
+    if not counts:
+        return []
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:TOP_LIMIT]
+    return [f"{title}（前{len(ranked)}）：" + "，".join(f"{label(key)} {count}" for key, count in ranked)]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

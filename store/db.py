@@ -1,0 +1,427 @@
+"""The embedded store: every file received, byte for byte, with what the loaders read from it.
+
+SQLite by default (``<data dir>/hazardboard.sqlite``), any SQLAlchemy URL otherwise, so the same
+code runs on PostgreSQL. The stored results are the single source of the campaign dataset:
+``Store.campaign()`` rebuilds it with ``loaders.build_campaign`` in ingestion order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+import loaders
+from loaders import Campaign, Issue, WorkbookResult
+
+from .codec import CODEC_FORMAT, result_from_dict, result_to_dict
+
+STORE_ENV_VAR = "HAZARDBOARD_STORE"
+DEFAULT_STORE_DIR = "data"
+STORE_FILE_NAME = "hazardboard.sqlite"
+INGEST_WORKERS = min(2, os.cpu_count() or 1)
+
+# Bump with a migration step in ``_migrate`` whenever a table changes.
+SCHEMA_VERSION = 1
+
+ProgressCallback = Callable[[int, int, str], None]
+
+metadata = sa.MetaData()
+
+# One row per key: "schema_version" now; later migrations read it to know what to change.
+schema_info = sa.Table(
+    "schema_info", metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(255), nullable=False),
+)
+
+files = sa.Table(
+    "files", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("file_name", sa.Text, nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("ingested_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("sequence", sa.Integer, nullable=False, unique=True),
+    sa.Column("accepted", sa.Boolean, nullable=False),
+    sa.Column("parser_version", sa.Integer, nullable=False),
+    sa.Column("result_json", sa.Text, nullable=False),
+)
+
+submissions = sa.Table(
+    "submissions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("file_id", sa.Integer, sa.ForeignKey("files.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("position", sa.Integer, nullable=False),  # order within the file, a tie-breaker for supersession
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("unit", sa.Text, nullable=False),
+    sa.Column("unit_type", sa.String(32), nullable=False),
+    sa.Column("period", sa.String(7)),
+    sa.Column("sheet", sa.Text, nullable=False),
+    sa.Column("layout", sa.String(32), nullable=False),
+    sa.Column("reported_on", sa.Date),
+    sa.Column("records", sa.Integer, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("superseded_by_file_id", sa.Integer, sa.ForeignKey("files.id")),
+    sa.Index("ix_submissions_unit_period", "unit", "period"),
+)
+
+
+class StoreError(Exception):
+    """The store cannot be opened or used; ``message`` is for the officer."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def resolve_store_url(location: str | os.PathLike | None = None) -> str:
+    """A database URL from a ``--store`` value: a URL as given, a folder → SQLite file inside it.
+
+    Without a value: the ``HAZARDBOARD_STORE`` environment variable, then ``./data``.
+    """
+    location = location or os.environ.get(STORE_ENV_VAR) or DEFAULT_STORE_DIR
+    text = os.fspath(location)
+    if "://" in text:
+        return text
+    folder = Path(text).expanduser().resolve()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StoreError(f"无法创建数据目录“{folder}”：{error.strerror or error}") from error
+    return f"sqlite:///{folder / STORE_FILE_NAME}"
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """A submission that a newer one took over; the older stays in history, inactive."""
+
+    kind: str
+    unit: str
+    period: str | None
+    older_file: str
+    newer_file: str
+
+
+@dataclass
+class IngestOutcome:
+    """What became of one file: accepted, rejected (stored with its issues) or skipped."""
+
+    file_name: str
+    sha256: str
+    status: str  # "accepted" | "rejected" | "skipped"
+    file_id: int
+    issues: list[Issue] = field(default_factory=list)
+    submissions: int = 0
+    stored_as: str = ""  # for a skipped file: the name the same content was first stored under
+    replaced: list[Replacement] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return OUTCOME_LABELS[self.status]
+
+
+OUTCOME_LABELS = {"accepted": "已导入", "rejected": "未通过", "skipped": "已导入过，跳过"}
+
+
+@dataclass
+class IngestReport:
+    """The outcome of every file of one ``ingest_paths`` call, and the paths that did not exist."""
+
+    outcomes: list[IngestOutcome] = field(default_factory=list)
+    missing: list[Issue] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+
+class Store:
+    """Files and their parsed results in a SQL database. Safe to reopen: state lives in the database."""
+
+    def __init__(self, location: str | os.PathLike | None = None):
+        self.url = resolve_store_url(location)
+        try:
+            self.engine: Engine = sa.create_engine(self.url)
+            if self.engine.dialect.name == "sqlite":
+                sa.event.listen(self.engine, "connect", _enable_sqlite_foreign_keys)
+            with self.engine.begin() as conn:
+                metadata.create_all(conn)
+                _migrate(conn)
+        except ImportError as error:
+            raise StoreError(f"无法打开数据库“{self.display_url}”：缺少数据库驱动（{error.name}），请先安装。") from error
+        except sa.exc.SQLAlchemyError as error:
+            raise StoreError(f"无法打开数据库“{self.display_url}”：{error.__class__.__name__}: {error.args[0] if error.args else ''}") from error
+        # Decoded results by (file id, sha256, parser version): rows never change under that key.
+        self._decoded: dict[tuple[int, str, int], WorkbookResult] = {}
+
+    @property
+    def display_url(self) -> str:
+        """The URL without a password, for messages."""
+        return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- ingesting ------------------------------------------------------------------
+
+    def ingest_bytes(self, data: bytes, file_name: str, parsed: WorkbookResult | None = None) -> IngestOutcome:
+        """Store one file and its parsed result; the same content a second time changes nothing.
+
+        ``parsed`` is ``loaders.load_workbook(data, file_name)`` when the caller already has it."""
+        sha256 = hashlib.sha256(data).hexdigest()
+        if (known := self._outcome_if_known(sha256, file_name)) is not None:
+            return known
+        # Parse outside the transaction: it is pure and may take a while.
+        result = parsed if parsed is not None else loaders.load_workbook(data, file_name)
+        result_json = json.dumps(result_to_dict(result), ensure_ascii=False)
+        try:
+            with self.engine.begin() as conn:
+                sequence = conn.execute(sa.select(sa.func.coalesce(sa.func.max(files.c.sequence), 0))).scalar_one() + 1
+                file_id = conn.execute(files.insert().values(
+                    sha256=sha256, file_name=file_name, size=len(data), content=data,
+                    ingested_at=dt.datetime.now(dt.timezone.utc), sequence=sequence, accepted=result.accepted,
+                    parser_version=loaders.PARSER_VERSION, result_json=result_json,
+                )).inserted_primary_key[0]
+                _insert_submissions(conn, file_id, result)
+                replaced = _refresh_active(conn, newly_superseding=file_id)
+        except IntegrityError:
+            # Another process stored the same content between our check and our insert.
+            if (known := self._outcome_if_known(sha256, file_name)) is not None:
+                return known
+            raise
+        return IngestOutcome(
+            file_name=file_name, sha256=sha256, status="accepted" if result.accepted else "rejected", file_id=file_id,
+            issues=list(result.issues), submissions=len(result.submissions), replaced=replaced,
+        )
+
+    def ingest_paths(self, paths: Iterable[str | os.PathLike], progress: ProgressCallback | None = None,
+                     workers: int = INGEST_WORKERS) -> IngestReport:
+        """Ingest every workbook under the given files and folders, one transaction per file.
+
+        Files are parsed in ``workers`` processes (parsing is pure and CPU-bound) and stored
+        in order, so the ingestion sequence is the order the files were named.
+
+        File names are stored relative to the folder named on the command line, as officers
+        named them (``8月/章贡区.xlsx``); a file named directly keeps its base name.
+        """
+        found: list[tuple[Path, str]] = []
+        report = IngestReport()
+        for root in paths:
+            workbooks, missing = loaders.find_workbooks([root])
+            report.missing.extend(missing)
+            root_path = Path(root)
+            found.extend((p, str(p.relative_to(root_path)) if root_path.is_dir() else p.name) for p in workbooks)
+        if progress:
+            progress(0, len(found), found[0][1] if found else "")
+        with self.engine.connect() as conn:
+            known = set(conn.execute(sa.select(files.c.sha256)).scalars())
+        for index, (path, display_name, data, parsed) in enumerate(_parse_in_workers(found, known, workers)):
+            report.outcomes.append(self.ingest_bytes(data, display_name, parsed))
+            if progress:
+                progress(index + 1, len(found), display_name)
+        if progress:
+            progress(len(found), len(found), "")
+        return report
+
+    def _outcome_if_known(self, sha256: str, file_name: str) -> IngestOutcome | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(files.c.id, files.c.file_name, files.c.result_json)
+                               .where(files.c.sha256 == sha256)).first()
+        if row is None:
+            return None
+        stored = result_from_dict(json.loads(row.result_json))
+        return IngestOutcome(file_name=file_name, sha256=sha256, status="skipped", file_id=row.id,
+                             issues=stored.issues, submissions=len(stored.submissions), stored_as=row.file_name)
+
+    # --- reading --------------------------------------------------------------------
+
+    def results(self) -> list[WorkbookResult]:
+        """Every stored file's result in ingestion order, re-reading those from an older parser."""
+        self._reread_stale_results()
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(files.c.id, files.c.sha256, files.c.parser_version, files.c.result_json)
+                                .order_by(files.c.sequence)).all()
+        results = []
+        for row in rows:
+            key = (row.id, row.sha256, row.parser_version)
+            if key not in self._decoded:
+                self._decoded[key] = result_from_dict(json.loads(row.result_json))
+            results.append(self._decoded[key])
+        return results
+
+    def campaign(self, as_of: dt.date | None = None) -> Campaign:
+        """The campaign dataset built from everything stored, oldest ingestion first."""
+        return loaders.build_campaign(self.results(), as_of)
+
+    def files_frame(self) -> pd.DataFrame:
+        """One row per stored file (without its bytes), in ingestion order."""
+        query = (sa.select(files.c.id, files.c.sequence, files.c.file_name, files.c.sha256, files.c.size,
+                           files.c.ingested_at, files.c.accepted, files.c.parser_version)
+                 .order_by(files.c.sequence))
+        return self._frame(query)
+
+    def submission_history(self, unit: str | None = None, period: str | None = None) -> pd.DataFrame:
+        """Every submission ever stored, optionally for one unit and/or period, oldest first."""
+        newer = files.alias("newer")
+        query = (
+            sa.select(submissions.c.id, submissions.c.kind, submissions.c.unit, submissions.c.unit_type,
+                      submissions.c.period, submissions.c.sheet, submissions.c.layout, submissions.c.reported_on,
+                      submissions.c.records, submissions.c.active, submissions.c.file_id, files.c.file_name,
+                      files.c.ingested_at, submissions.c.superseded_by_file_id,
+                      newer.c.file_name.label("superseded_by_file_name"))
+            .join(files, files.c.id == submissions.c.file_id)
+            .outerjoin(newer, newer.c.id == submissions.c.superseded_by_file_id)
+            .order_by(submissions.c.unit, submissions.c.period, submissions.c.kind, files.c.sequence, submissions.c.position)
+        )
+        if unit is not None:
+            query = query.where(submissions.c.unit == unit)
+        if period is not None:
+            query = query.where(submissions.c.period == period)
+        history = self._frame(query)
+        history["superseded_by_file_id"] = history["superseded_by_file_id"].astype("Int64")
+        return history
+
+    def file_content(self, file_id: int) -> bytes:
+        """The original bytes of a stored file, e.g. to hand the officer's workbook back."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(files.c.content).where(files.c.id == file_id)).scalar_one()
+
+    def _frame(self, query: sa.Select) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            frame = pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
+        # SQLite drops the time zone; every timestamp is written in UTC.
+        frame["ingested_at"] = pd.to_datetime(frame["ingested_at"], utc=True)
+        return frame
+
+    def _reread_stale_results(self) -> None:
+        """Parse again the files read by another parser version, in one transaction."""
+        with self.engine.connect() as conn:
+            stale = conn.execute(sa.select(files.c.id).where(files.c.parser_version != loaders.PARSER_VERSION)).scalars().all()
+        if not stale:
+            return
+        with self.engine.begin() as conn:
+            for file_id in stale:
+                row = conn.execute(sa.select(files.c.file_name, files.c.content).where(files.c.id == file_id)).one()
+                result = loaders.load_workbook(row.content, row.file_name)
+                conn.execute(files.update().where(files.c.id == file_id).values(
+                    accepted=result.accepted, parser_version=loaders.PARSER_VERSION,
+                    result_json=json.dumps(result_to_dict(result), ensure_ascii=False),
+                ))
+                conn.execute(submissions.delete().where(submissions.c.file_id == file_id))
+                _insert_submissions(conn, file_id, result)
+            _refresh_active(conn)
+
+
+def _parse_in_workers(found: list[tuple[Path, str]], known_sha256: set[str], workers: int):
+    """(path, name, bytes, parsed result or None) in the given order.
+
+    New content is parsed in a process pool when it pays; content already stored is not
+    parsed at all (``ingest_bytes`` reports it as skipped)."""
+    items = [(path, name, path.read_bytes()) for path, name in found]
+    todo = [(name, data) for _, name, data in items if hashlib.sha256(data).hexdigest() not in known_sha256]
+    parsed: dict[str, WorkbookResult] = {}
+    if workers > 1 and len(todo) >= 8:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            names, datas = zip(*todo)
+            parsed = dict(zip(names, pool.map(loaders.load_workbook, datas, names, chunksize=4)))
+    for path, name, data in items:
+        yield path, name, data, parsed.get(name)
+
+
+def _enable_sqlite_foreign_keys(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    # WAL: readers (the dashboard) never block the ingest; NORMAL sync stays durable across
+    # application crashes and skips an fsync per file.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _migrate(conn: Connection) -> None:
+    """Record the schema version of a new store; refuse a store written by a newer program."""
+    stored = conn.execute(sa.select(schema_info.c.value).where(schema_info.c.key == "schema_version")).scalar()
+    if stored is None:
+        conn.execute(schema_info.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+        conn.execute(schema_info.insert().values(key="codec_format", value=str(CODEC_FORMAT)))
+        return
+    if int(stored) > SCHEMA_VERSION:
+        raise StoreError(f"数据库由较新版本的程序创建（结构版本{stored}，本程序支持{SCHEMA_VERSION}），请升级程序后再使用。")
+    # Future: step int(stored) → SCHEMA_VERSION here, then update the row.
+
+
+def _insert_submissions(conn: Connection, file_id: int, result: WorkbookResult) -> None:
+    rows = [
+        {"file_id": file_id, "position": position, "kind": sub.kind, "unit": sub.unit, "unit_type": sub.unit_type,
+         "period": sub.period, "sheet": sub.source_sheet, "layout": sub.layout, "reported_on": sub.reported_on,
+         "records": len(sub.records), "active": True, "superseded_by_file_id": None}
+        for position, sub in enumerate(result.submissions)
+    ]
+    if rows:
+        conn.execute(submissions.insert(), rows)
+
+
+def _refresh_active(conn: Connection, newly_superseding: int | None = None) -> list[Replacement]:
+    """Recompute which submission is current for each (kind, unit, period).
+
+    Same rule as ``loaders.build_campaign``: ordered by filing date (unknown dates first), then by
+    ingestion order and position in the file; the last one wins and each earlier one is marked
+    superseded by the file of the one that followed it. Returns the submissions that
+    ``newly_superseding`` (a file id) took over. With ``newly_superseding`` only the keys that
+    file reports are recomputed: nothing else can have changed.
+    """
+    query = (
+        sa.select(submissions.c.id, submissions.c.file_id, submissions.c.kind, submissions.c.unit, submissions.c.period,
+                  submissions.c.position, submissions.c.reported_on, submissions.c.active,
+                  submissions.c.superseded_by_file_id, files.c.sequence, files.c.file_name)
+        .join(files, files.c.id == submissions.c.file_id)
+    )
+    if newly_superseding is not None:
+        touched = (sa.select(submissions.c.kind, submissions.c.unit, submissions.c.period)
+                   .where(submissions.c.file_id == newly_superseding))
+        keys = conn.execute(touched).all()
+        if not keys:
+            return []
+        # period may be NULL (registry): compare with IS NOT DISTINCT FROM semantics.
+        query = query.where(sa.or_(*(
+            sa.and_(submissions.c.kind == kind, submissions.c.unit == unit, submissions.c.period.is_not_distinct_from(period))
+            for kind, unit, period in set(keys)
+        )))
+    rows = conn.execute(query).all()
+    rows.sort(key=lambda r: (r.reported_on or dt.date.min, r.sequence, r.position))
+    names = {r.file_id: r.file_name for r in rows}
+    state = {r.id: (True, None) for r in rows}
+    current: dict[tuple, object] = {}
+    for row in rows:
+        key = (row.kind, row.unit, row.period)
+        if (previous := current.get(key)) is not None:
+            state[previous.id] = (False, row.file_id)
+        current[key] = row
+    replaced = []
+    for row in rows:
+        active, superseded_by = state[row.id]
+        if (row.active, row.superseded_by_file_id) == (active, superseded_by):
+            continue
+        conn.execute(submissions.update().where(submissions.c.id == row.id)
+                     .values(active=active, superseded_by_file_id=superseded_by))
+        if superseded_by is not None and superseded_by == newly_superseding:
+            replaced.append(Replacement(row.kind, row.unit, row.period, row.file_name, names[superseded_by]))
+    return replaced

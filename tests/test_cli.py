@@ -1,0 +1,107 @@
+"""The ``hazardboard`` command as officers and scripts use it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from dashboards.cli import main
+from test_store import AUGUST_FORM, CHEMICAL_PLANT, NOT_A_WORKBOOK, SHOPPING_MALL, county_form_workbook, ledger_workbook
+
+
+@pytest.fixture
+def reports(tmp_path):
+    """A month's folder as received: a ledger, a county form and one file that is not a workbook."""
+    folder = tmp_path / "2023年09月"
+    folder.mkdir()
+    (folder / "章贡区8月台账.xlsx").write_bytes(ledger_workbook([CHEMICAL_PLANT, SHOPPING_MALL]))
+    (folder / "章贡区8月调度表.xlsx").write_bytes(county_form_workbook(AUGUST_FORM))
+    (folder / "报送说明.xlsx").write_bytes(NOT_A_WORKBOOK)
+    return folder
+
+
+def test_summary_json_prints_exactly_the_contract_object(reports):
+    completed = subprocess.run(
+        [sys.executable, "-m", "dashboards.cli", "summary", str(reports), "--as-of", "2023-10-01", "--json"],
+        capture_output=True, text=True, encoding="utf-8", check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    summary = json.loads(completed.stdout)  # one object and nothing else, or this fails
+
+    assert list(summary) == ["files", "hazards", "indicators", "issues"]
+    assert summary["files"] == {"accepted": 2, "rejected": 1}
+    hazards = summary["hazards"]
+    assert list(hazards) == ["unique", "by_unit", "by_sector", "by_status", "overdue", "supervised"]
+    assert hazards["unique"] == 2 and hazards["by_unit"] == {"章贡区": 2}
+    assert hazards["by_sector"] == {"fire": 1, "hazardous_chemicals": 1}
+    assert hazards["by_status"] == {"rectified": 1, "in_progress": 1, "not_started": 0}
+    assert hazards["overdue"] == 1  # the chemical plant's deadline 2023-09-30 has passed on --as-of
+    assert hazards["supervised"] == {"city": 1, "county": 0, "province": 0}
+    assert summary["indicators"]["章贡区"]["2023-08"]["self_found"] == 12
+    assert summary["indicators"]["章贡区"]["2023-08"]["fines_wan"] == 35.6
+    assert summary["issues"] and all(list(i) == ["file", "sheet", "cell", "severity", "message"] for i in summary["issues"])
+    assert any(i["file"] == "报送说明.xlsx" and i["severity"] == "error" for i in summary["issues"])
+
+
+def test_summary_without_json_reads_as_a_chinese_briefing(reports, capsys):
+    assert main(["summary", str(reports), "--as-of", "2023-10-01"]) == 0
+    out = capsys.readouterr().out
+    assert "文件：已导入 2 个，未通过 1 个" in out
+    assert "已整改 1 条，整改中 1 条，未整改 0 条；整改率 50.0%" in out
+    assert "逾期未整改：1 条" in out
+    assert "危险化学品 1" in out and "消防 1" in out
+    assert "报送说明.xlsx：文件未导入" in out
+
+
+def test_bad_as_of_exits_2_with_a_chinese_message(reports, capsys):
+    assert main(["summary", str(reports), "--as-of", "2023-13-01", "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "--as-of 的日期“2023-13-01”无效" in captured.err
+
+
+def test_ingest_reports_in_chinese_and_exits_0_with_a_bad_file_among_good_ones(reports, tmp_path, capsys):
+    store_dir = tmp_path / "store"
+    assert main(["ingest", str(reports), "--store", str(store_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "已导入 2 个文件，未通过 1 个，已导入过跳过 0 个" in out
+    assert "未通过的文件（1个" in out and "报送说明.xlsx：文件未导入：不是Excel工作簿" in out
+    assert (store_dir / "hazardboard.sqlite").exists()
+
+    assert main(["ingest", str(reports), "--store", str(store_dir)]) == 0
+    assert "已导入 0 个文件，未通过 0 个，已导入过跳过 3 个" in capsys.readouterr().out
+
+
+def test_ingest_lists_cell_findings_errors_first_and_caps_long_lists(tmp_path, capsys, monkeypatch):
+    bad_deadlines = [[n, "章贡区", f"企业{n}", "消防", f"隐患{n}", "整改", "无", "明年再说", "整改中"] for n in range(1, 24)]
+    unknown_sector = [[24, "章贡区", "企业24", "", "隐患24", "整改", "无", "2023.9.30", "整改中"]]
+    (tmp_path / "台账.xlsx").write_bytes(ledger_workbook(bad_deadlines + unknown_sector))
+    monkeypatch.setenv("HAZARDBOARD_STORE", str(tmp_path / "store"))
+
+    assert main(["ingest", str(tmp_path / "台账.xlsx")]) == 0
+    out = capsys.readouterr().out
+    assert out.index("错误（23条）") < out.index("警告（") and "台账.xlsx / 台账 / H4：" in out
+    assert "……另有3条，见 hazardboard ingest … --all" in out
+
+    assert main(["ingest", str(tmp_path / "台账.xlsx"), "--all"]) == 0
+    out = capsys.readouterr().out
+    assert "另有" not in out and "台账.xlsx / 台账 / H26：" in out
+
+
+def test_serve_ingests_data_and_prints_the_store_summary(reports, tmp_path, capsys):
+    assert main(["serve", "--data", str(reports), "--store", str(tmp_path / "store"), "--port", "5007",
+                 "--address", "0.0.0.0", "--num-procs", "2"]) == 0
+    captured = capsys.readouterr()
+    assert "重大事故隐患（去重后）：2 条" in captured.out
+    assert "已导入 2 个文件，未通过 1 个" in captured.err
+
+
+def test_missing_paths_and_version(tmp_path, capsys):
+    assert main(["summary", str(tmp_path / "没有这个文件夹")]) == 2
+    assert "找不到要读取的文件或文件夹" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0 and capsys.readouterr().out.startswith("hazardboard ")

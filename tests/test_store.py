@@ -1,0 +1,237 @@
+"""The store keeps every file received and rebuilds the campaign from it, as officers rely on.
+
+The workbooks are built here with openpyxl in the official layouts (附件2 ledger, 附件3 county
+form), small enough to read at a glance; test_cli.py reuses the builders.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from openpyxl import Workbook
+
+import loaders
+from store import db as store_db
+from store import Store, StoreError, resolve_store_url, result_from_dict, result_to_dict
+
+LEDGER_HEADER = ["序号", "县市区/部门", "企业（项目）", "所属行业领域", "重大隐患描述", "整改措施",
+                 "督办层级，文件名称及文号", "整改期限", "整改进展"]
+CHEMICAL_PLANT = [1, "章贡区", "赣州某化工有限公司", "危化", "储罐区未设置紧急切断装置", "加装紧急切断装置",
+                  "市级挂牌督办 赣市安办字〔2023〕12号", dt.date(2023, 9, 30), "整改中"]
+SHOPPING_MALL = [2, "章贡区", "章贡某商场", "消防", "疏散通道被货物堵塞", "清理疏散通道", "无", "2023.8.30", "已整改"]
+
+# (label as printed on 附件3, value as an officer typed it)
+AUGUST_FORM = [
+    ("辖区企业/建设项目数量（家）", 320),
+    ("企业自查发现的重大事故隐患（个）", 12),
+    ("企业自查发现重大事故隐患中已完成整治的（个）", 5),
+    ("部门检查发现的重大事故隐患（个）", 8),
+    ("部门检查发现重大事故隐患中已完成整治的（个）", 3),
+    ("行政处罚（次）", 4),
+    ("行政处罚（万元）", 35.6),
+    ("是否在县级主流媒体开设安全生产专题栏目", "是"),
+]
+
+
+def ledger_workbook(rows: list[list], month: int = 8, unit: str = "章贡区安委会") -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "台账"
+    sheet.append([f"重大事故隐患排查整治台账（2023年{month}月）"])
+    sheet.append([f"填报单位（盖章）：{unit}"])
+    sheet.append(LEDGER_HEADER)
+    for row in rows:
+        sheet.append(row)
+    return _saved(workbook)
+
+
+def county_form_workbook(values: list[tuple[str, object]], filed_on: str = "2023 年 9 月 20 日", unit: str = "章贡区") -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "调度表"
+    sheet.append([f"填报单位：{unit}", None, f"时间：{filed_on}"])
+    for label, value in values:
+        sheet.append([label, value])
+    return _saved(workbook)
+
+
+def with_value(values: list[tuple[str, object]], label: str, new_value: object) -> list[tuple[str, object]]:
+    return [(lab, new_value if lab == label else value) for lab, value in values]
+
+
+def _saved(workbook: Workbook) -> bytes:
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+NOT_A_WORKBOOK = "这不是表格，是改了扩展名的说明文字".encode()
+AS_OF = dt.date(2023, 10, 1)
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store(tmp_path / "data") as opened:
+        yield opened
+
+
+def row_counts(store: Store) -> dict[str, int]:
+    with store.engine.connect() as conn:
+        return {table: conn.execute(sa.select(sa.func.count()).select_from(store_db.metadata.tables[table])).scalar_one()
+                for table in ("files", "submissions")}
+
+
+def test_loaders_read_the_test_workbooks():
+    ledger = loaders.load_workbook(ledger_workbook([CHEMICAL_PLANT, SHOPPING_MALL]), "台账.xlsx")
+    form = loaders.load_workbook(county_form_workbook(AUGUST_FORM), "调度表.xlsx")
+    assert [(s.kind, s.unit, s.period, len(s.records)) for s in ledger.submissions] == [("ledger", "章贡区", "2023-08", 2)]
+    assert [(s.kind, s.unit, s.period, s.reported_on) for s in form.submissions] == [
+        ("county_form", "章贡区", "2023-08", dt.date(2023, 9, 20))]
+    assert dict(zip(form.submissions[0].records["key"], form.submissions[0].records["value"]))["fines_wan"] == 35.6
+
+
+def test_result_round_trips_through_json_with_types_intact():
+    for data, name in ((ledger_workbook([CHEMICAL_PLANT, SHOPPING_MALL, [3, "章贡区", "某厂", "", "粉尘未清理", "", "", "", "立即整改"]]), "l.xlsx"),
+                       (county_form_workbook(AUGUST_FORM), "f.xlsx"), (NOT_A_WORKBOOK, "bad.xlsx")):
+        original = loaders.load_workbook(data, name)
+        restored = result_from_dict(json.loads(json.dumps(result_to_dict(original), ensure_ascii=False)))
+        assert (restored.file, restored.sha256, restored.sheets_read, restored.issues) == (
+            original.file, original.sha256, original.sheets_read, original.issues)
+        for before, after in zip(original.submissions, restored.submissions, strict=True):
+            assert after.reported_on == before.reported_on and type(after.reported_on) is type(before.reported_on)
+            pd.testing.assert_frame_equal(after.records, before.records)
+            for column in after.records.columns:
+                assert [type(v) for v in after.records[column]] == [type(v) for v in before.records[column]], column
+    ledger = result_from_dict(result_to_dict(loaders.load_workbook(ledger_workbook([CHEMICAL_PLANT, SHOPPING_MALL]), "l.xlsx")))
+    assert list(ledger.submissions[0].records["deadline"]) == [dt.date(2023, 9, 30), dt.date(2023, 8, 30)]
+
+
+def test_same_file_twice_is_skipped_and_changes_nothing(store):
+    data = ledger_workbook([CHEMICAL_PLANT, SHOPPING_MALL])
+    first = store.ingest_bytes(data, "章贡区8月台账.xlsx")
+    counts, summary = row_counts(store), store.campaign(AS_OF).summary()
+
+    again = store.ingest_bytes(data, "章贡区8月台账.xlsx")
+    renamed = store.ingest_bytes(data, "副本/章贡区8月台账(1).xlsx")
+
+    assert first.status == "accepted"
+    assert (again.status, again.label, again.file_id) == ("skipped", "已导入过，跳过", first.file_id)
+    assert (renamed.status, renamed.stored_as) == ("skipped", "章贡区8月台账.xlsx")
+    assert row_counts(store) == counts == {"files": 1, "submissions": 1}
+    assert store.campaign(AS_OF).summary() == summary
+
+
+def test_newer_form_for_same_unit_and_period_supersedes_the_older(store):
+    older = store.ingest_bytes(county_form_workbook(AUGUST_FORM), "章贡区8月调度表.xlsx")
+    corrected = county_form_workbook(with_value(AUGUST_FORM, "企业自查发现的重大事故隐患（个）", 15), filed_on="2023年9月22日")
+    newer = store.ingest_bytes(corrected, "章贡区8月调度表（更正）.xlsx")
+
+    assert [(r.unit, r.period, r.older_file, r.newer_file) for r in newer.replaced] == [
+        ("章贡区", "2023-08", "章贡区8月调度表.xlsx", "章贡区8月调度表（更正）.xlsx")]
+    history = store.submission_history(unit="章贡区", period="2023-08")
+    assert list(history["file_name"]) == ["章贡区8月调度表.xlsx", "章贡区8月调度表（更正）.xlsx"]
+    assert list(history["active"]) == [False, True]
+    assert list(history["superseded_by_file_id"]) == [newer.file_id, pd.NA]
+    assert history["file_id"].iloc[0] == older.file_id
+    assert store.campaign(AS_OF).summary()["indicators"]["章贡区"]["2023-08"]["self_found"] == 15
+
+
+def test_form_filed_earlier_but_received_later_does_not_win(store):
+    store.ingest_bytes(county_form_workbook(with_value(AUGUST_FORM, "行政处罚（次）", 9), filed_on="2023年9月22日"), "新.xlsx")
+    late = store.ingest_bytes(county_form_workbook(AUGUST_FORM, filed_on="2023年9月20日"), "旧.xlsx")
+
+    assert late.replaced == []
+    assert store.campaign(AS_OF).summary()["indicators"]["章贡区"]["2023-08"]["penalties"] == 9
+    assert store.submission_history().set_index("file_name")["active"].to_dict() == {"旧.xlsx": False, "新.xlsx": True}
+
+
+def test_newer_ledger_shows_updated_progress(store):
+    store.ingest_bytes(ledger_workbook([CHEMICAL_PLANT]), "章贡区8月台账.xlsx")
+    store.ingest_bytes(ledger_workbook([[*CHEMICAL_PLANT[:-1], "已完成整改"]]), "章贡区8月台账（更新）.xlsx")
+
+    hazards = store.campaign(AS_OF).summary()["hazards"]
+    assert (hazards["unique"], hazards["by_status"]["rectified"]) == (1, 1)
+    assert row_counts(store) == {"files": 2, "submissions": 2}
+
+
+def test_rejected_file_is_stored_with_its_issues_and_others_still_ingest(store, tmp_path):
+    folder = tmp_path / "九月报送"
+    folder.mkdir()
+    (folder / "a_台账.xlsx").write_bytes(ledger_workbook([CHEMICAL_PLANT, SHOPPING_MALL]))
+    (folder / "b_说明.xlsx").write_bytes(NOT_A_WORKBOOK)
+    (folder / "c_调度表.xlsx").write_bytes(county_form_workbook(AUGUST_FORM))
+    progress = []
+
+    report = store.ingest_paths([folder, tmp_path / "不存在"], progress=lambda i, n, name: progress.append((i, n, name)))
+
+    assert [(o.file_name, o.status) for o in report.outcomes] == [
+        ("a_台账.xlsx", "accepted"), ("b_说明.xlsx", "rejected"), ("c_调度表.xlsx", "accepted")]
+    assert [i.code for i in report.missing] == ["missing_path"]
+    assert progress[0] == (0, 3, "a_台账.xlsx") and progress[-1] == (3, 3, "")
+    assert store.files_frame().set_index("file_name")["accepted"].to_dict() == {
+        "a_台账.xlsx": True, "b_说明.xlsx": False, "c_调度表.xlsx": True}
+    campaign = store.campaign(AS_OF)
+    assert [i.severity for i in campaign.issues if i.file == "b_说明.xlsx"] == ["error"]
+    assert campaign.summary()["files"] == {"accepted": 2, "rejected": 1}
+    assert store.file_content(report.outcomes[1].file_id) == NOT_A_WORKBOOK
+
+
+def test_everything_survives_reopening_the_store(tmp_path):
+    with Store(tmp_path / "data") as first:
+        first.ingest_bytes(ledger_workbook([CHEMICAL_PLANT, SHOPPING_MALL]), "台账.xlsx")
+        first.ingest_bytes(county_form_workbook(AUGUST_FORM), "调度表.xlsx")
+        first.ingest_bytes(NOT_A_WORKBOOK, "坏文件.xlsx")
+        summary = first.campaign(AS_OF).summary()
+    with Store(tmp_path / "data") as reopened:
+        assert reopened.campaign(AS_OF).summary() == summary
+        assert reopened.ingest_bytes(NOT_A_WORKBOOK, "坏文件.xlsx").status == "skipped"
+    assert summary["hazards"]["unique"] == 2 and summary["files"] == {"accepted": 2, "rejected": 1}
+
+
+def test_parser_version_bump_rereads_stored_bytes(store, monkeypatch):
+    outcome = store.ingest_bytes(ledger_workbook([CHEMICAL_PLANT, SHOPPING_MALL]), "台账.xlsx")
+    expected = store.campaign(AS_OF).summary()
+    # Stand in for an old parser's output: an empty result. Only a re-read from the bytes restores it.
+    empty = result_to_dict(loaders.WorkbookResult(file="台账.xlsx", sha256=outcome.sha256))
+    with store.engine.begin() as conn:
+        conn.execute(store_db.files.update().values(result_json=json.dumps(empty)))
+    assert Store(store.url).campaign(AS_OF).summary()["hazards"]["unique"] == 0
+
+    monkeypatch.setattr(loaders, "PARSER_VERSION", loaders.PARSER_VERSION + 1)
+    reopened = Store(store.url)
+
+    assert reopened.campaign(AS_OF).summary() == expected
+    assert list(reopened.files_frame()["parser_version"]) == [loaders.PARSER_VERSION]
+    assert row_counts(reopened) == {"files": 1, "submissions": 1}
+
+
+def test_a_failure_mid_ingest_leaves_no_half_file(store, monkeypatch):
+    def fail(*_args):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(store_db, "_insert_submissions", fail)
+    with pytest.raises(RuntimeError):
+        store.ingest_bytes(ledger_workbook([CHEMICAL_PLANT]), "台账.xlsx")
+    assert row_counts(store) == {"files": 0, "submissions": 0}
+
+
+def test_store_location_from_option_environment_or_default(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(store_db.STORE_ENV_VAR, raising=False)
+    assert resolve_store_url() == f"sqlite:///{tmp_path / 'data' / 'hazardboard.sqlite'}"
+    monkeypatch.setenv(store_db.STORE_ENV_VAR, str(tmp_path / "env"))
+    assert resolve_store_url() == f"sqlite:///{tmp_path / 'env' / 'hazardboard.sqlite'}"
+    assert resolve_store_url("postgresql://u:p@db/hazards") == "postgresql://u:p@db/hazards"
+    assert Store("sqlite:///" + str(tmp_path / "x.sqlite")).campaign(AS_OF).summary()["files"] == {"accepted": 0, "rejected": 0}
+
+
+def test_store_written_by_a_newer_program_is_refused(tmp_path):
+    with Store(tmp_path) as opened, opened.engine.begin() as conn:
+        conn.execute(store_db.schema_info.update().values(value="99").where(store_db.schema_info.c.key == "schema_version"))
+    with pytest.raises(StoreError, match="较新版本"):
+        Store(tmp_path)

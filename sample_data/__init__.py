@@ -1,0 +1,1 @@
+"""Sample workbooks in the official layouts, and the generator that writes them."""

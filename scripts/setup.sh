@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Set up hazardboard on a Debian machine with Python 3.11: system packages, a
+# virtualenv in .venv and the project installed into it. Safe to run again.
+#   bash scripts/setup.sh          # what `hazardboard serve` needs
+#   bash scripts/setup.sh --test   # plus what the test suite needs (chromium, pytest, playwright)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+with_tests=0
+[ "${1:-}" = "--test" ] && with_tests=1
+
+# Debian packages: CJK fonts for charts and exports; chromium for the browser tests.
+packages=(fonts-noto-cjk)
+[ "$with_tests" = 1 ] && packages+=(chromium)
+python3 -m venv --help >/dev/null 2>&1 || packages+=(python3-venv)
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "Installing Debian packages: ${missing[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip >&2
+if [ "$with_tests" = 1 ]; then
+  .venv/bin/python -m pip install -q -e ".[test]" >&2
+else
+  .venv/bin/python -m pip install -q -e . >&2
+fi

@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -180,16 +180,15 @@ class Store:
 
     # --- ingesting ------------------------------------------------------------------
 
-    def ingest_bytes(self, data: bytes, file_name: str, parsed: WorkbookResult | None = None) -> IngestOutcome:
+    def ingest_bytes(self, data: bytes, file_name: str, parsed: tuple[WorkbookResult, str] | None = None) -> IngestOutcome:
         """Store one file and its parsed result; the same content a second time changes nothing.
 
-        ``parsed`` is ``loaders.load_workbook(data, file_name)`` when the caller already has it."""
+        ``parsed`` is ``parse_and_encode(data, file_name)`` when the caller already has it."""
         sha256 = hashlib.sha256(data).hexdigest()
         if (known := self._outcome_if_known(sha256, file_name)) is not None:
             return known
         # Parse outside the transaction: it is pure and may take a while.
-        result = parsed if parsed is not None else loaders.load_workbook(data, file_name)
-        result_json = json.dumps(result_to_dict(result), ensure_ascii=False)
+        result, result_json = parsed if parsed is not None else parse_and_encode(data, file_name)
         try:
             with self.engine.begin() as conn:
                 sequence = conn.execute(sa.select(sa.func.coalesce(sa.func.max(files.c.sequence), 0))).scalar_one() + 1
@@ -231,10 +230,11 @@ class Store:
             progress(0, len(found), found[0][1] if found else "")
         with self.engine.connect() as conn:
             known = set(conn.execute(sa.select(files.c.sha256)).scalars())
-        for index, (path, display_name, data, parsed) in enumerate(_parse_in_workers(found, known, workers)):
-            report.outcomes.append(self.ingest_bytes(data, display_name, parsed))
+        for index, file in enumerate(_parse_in_workers(found, known, workers)):
+            parsed = (file.result, file.result_json) if file.result is not None else None
+            report.outcomes.append(self.ingest_bytes(file.data, file.name, parsed))
             if progress:
-                progress(index + 1, len(found), display_name)
+                progress(index + 1, len(found), file.name)
         if progress:
             progress(len(found), len(found), "")
         return report
@@ -328,22 +328,42 @@ class Store:
             _refresh_active(conn)
 
 
-def _parse_in_workers(found: list[tuple[Path, str]], known_sha256: set[str], workers: int):
-    """(path, name, bytes, parsed result or None) in the given order.
+@dataclass
+class ParsedFile:
+    """A file read and, when its content is new, parsed and encoded for storing."""
 
-    New content is parsed in a process pool when it pays; content already stored is not
-    parsed at all (``ingest_bytes`` reports it as skipped)."""
-    items = [(path, name, path.read_bytes()) for path, name in found]
-    todo = [(name, data) for _, name, data in items if hashlib.sha256(data).hexdigest() not in known_sha256]
-    parsed: dict[str, WorkbookResult] = {}
-    if workers > 1 and len(todo) >= 8:
-        from concurrent.futures import ProcessPoolExecutor
+    name: str
+    data: bytes
+    result: WorkbookResult | None = None
+    result_json: str | None = None
 
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            names, datas = zip(*todo)
-            parsed = dict(zip(names, pool.map(loaders.load_workbook, datas, names, chunksize=4)))
-    for path, name, data in items:
-        yield path, name, data, parsed.get(name)
+
+def parse_and_encode(data: bytes, file_name: str) -> tuple[WorkbookResult, str]:
+    """What ``ingest_bytes`` stores for a file: its result and that result as JSON (pure, CPU-bound)."""
+    result = loaders.load_workbook(data, file_name)
+    return result, json.dumps(result_to_dict(result), ensure_ascii=False)
+
+
+def _parse_in_workers(found: list[tuple[Path, str]], known_sha256: set[str], workers: int) -> Iterator[ParsedFile]:
+    """The files in the given order, new content parsed and encoded in a process pool when it pays.
+
+    Results are yielded as they arrive, so the caller stores file N while the workers parse
+    the next ones. Content already stored is not parsed (``ingest_bytes`` reports it skipped)."""
+    files = [ParsedFile(name, path.read_bytes()) for path, name in found]
+    is_new = [hashlib.sha256(f.data).hexdigest() not in known_sha256 for f in files]
+    todo = [f for f, new in zip(files, is_new) if new]
+    if workers <= 1 or len(todo) < 8:
+        yield from files
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        # Executor.map yields in submission order: the k-th result belongs to the k-th new file.
+        encoded = pool.map(parse_and_encode, [f.data for f in todo], [f.name for f in todo], chunksize=2)
+        for file, new in zip(files, is_new):
+            if new:
+                file.result, file.result_json = next(encoded)
+            yield file
 
 
 def _enable_sqlite_foreign_keys(dbapi_connection, _record) -> None:

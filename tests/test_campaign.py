@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 from openpyxl import Workbook
-from xlsx_builders import hazard, issues, load, new_workbook
+from tests.xlsx_builders import hazard, issues, load, new_workbook
 
 from loaders import build_campaign, hazard_id
 from sample_data.writers import write_form, write_ledger

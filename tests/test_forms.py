@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from xlsx_builders import (
+from tests.xlsx_builders import (
     assert_rows_accounted,
     form_cells,
     form_values,

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 from openpyxl.styles import Alignment
-from xlsx_builders import assert_rows_accounted, hazard, issues, load, new_workbook, records
+from tests.xlsx_builders import assert_rows_accounted, hazard, issues, load, new_workbook, records
 
 from loaders import build_campaign
 from sample_data.writers import write_ledger

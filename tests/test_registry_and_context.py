@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from xlsx_builders import assert_rows_accounted, hazard, issues, load, new_workbook
+from tests.xlsx_builders import assert_rows_accounted, hazard, issues, load, new_workbook
 
 from sample_data.writers import COUNTY_FORM_TITLE, write_form, write_ledger, write_registry
 

@@ -67,8 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--json", action="store_true", help="按数据约定输出机器可读的 JSON")
     summary.set_defaults(handler=_run_summary)
 
-    serve = commands.add_parser("serve", help="导入数据并启动看板（当前版本：导入后打印汇总）")
-    serve.add_argument("--data", nargs="+", metavar="PATH", help="启动前导入的文件或文件夹，默认为内置示例数据")
+    serve = commands.add_parser("serve", help="导入数据并启动看板（浏览器打开）")
+    serve.add_argument("--data", nargs="+", action="extend", metavar="PATH",
+                       help="启动前导入的文件或文件夹；数据库为空且未指定时导入内置示例数据")
+    serve.add_argument("--as-of", metavar="YYYY-MM-DD", help="统计日期（判断逾期），默认今天与最新一期报送截止日中较早者")
+    serve.add_argument("--show", action="store_true", help="启动后自动打开浏览器")
     _add_store_option(serve)
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"端口，默认 {DEFAULT_PORT}")
     serve.add_argument("--address", default=DEFAULT_ADDRESS, help=f"监听地址，默认 {DEFAULT_ADDRESS}")
@@ -128,15 +131,21 @@ def _run_summary(args: argparse.Namespace) -> int:
 
 
 def _run_serve(args: argparse.Namespace) -> int:
-    data = args.data or [str(_bundled_campaign_folder())]
+    as_of = parse_as_of(args.as_of) if args.as_of else None
     with Store(args.store) as store:
-        with ProgressBar("导入", always=False) as progress:
-            report = store.ingest_paths(data, progress=progress)
-        print(_ingest_counts_line(report), file=sys.stderr)
-        for issue in report.missing:
-            print(f"警告：{issue.message}", file=sys.stderr)
-        as_of = dt.date.today()
-        print(format_summary(store.campaign(as_of).summary(), as_of))
+        # The bundled sample only goes into an empty store: a real store is never mixed with it.
+        data = args.data or ([] if len(store.files_frame()) else [str(_bundled_campaign_folder())])
+        if data:
+            with ProgressBar("导入", always=False) as progress:
+                report = store.ingest_paths(data, progress=progress)
+            print(_ingest_counts_line(report), file=sys.stderr)
+            for issue in report.missing:
+                print(f"警告：{issue.message}", file=sys.stderr)
+        store_location = store.url
+    from dashboards.app import serve  # Panel is imported only when serving
+
+    print(f"看板地址：http://{args.address}:{args.port}/  （会议大屏：/meeting）", file=sys.stderr)
+    serve(store=store_location, port=args.port, address=args.address, num_procs=args.num_procs, as_of=as_of, show=args.show)
     return EXIT_OK
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -9,7 +10,8 @@ import sys
 import pytest
 
 from dashboards.cli import main
-from test_store import AUGUST_FORM, CHEMICAL_PLANT, NOT_A_WORKBOOK, SHOPPING_MALL, county_form_workbook, ledger_workbook
+from store import Store
+from tests.test_store import AUGUST_FORM, CHEMICAL_PLANT, NOT_A_WORKBOOK, SHOPPING_MALL, county_form_workbook, ledger_workbook
 
 
 @pytest.fixture
@@ -91,12 +93,35 @@ def test_ingest_lists_cell_findings_errors_first_and_caps_long_lists(tmp_path, c
     assert "另有" not in out and "台账.xlsx / 台账 / H26：" in out
 
 
-def test_serve_ingests_data_and_prints_the_store_summary(reports, tmp_path, capsys):
-    assert main(["serve", "--data", str(reports), "--store", str(tmp_path / "store"), "--port", "5007",
-                 "--address", "0.0.0.0", "--num-procs", "2"]) == 0
-    captured = capsys.readouterr()
-    assert "重大事故隐患（去重后）：2 条" in captured.out
-    assert "已导入 2 个文件，未通过 1 个" in captured.err
+@pytest.fixture
+def served(monkeypatch):
+    """Capture what ``serve`` would start instead of blocking on a Panel server."""
+    import dashboards.app
+
+    calls: list[dict] = []
+    monkeypatch.setattr(dashboards.app, "serve", lambda **kwargs: calls.append(kwargs))
+    return calls
+
+
+def test_serve_ingests_data_and_passes_options_through(reports, tmp_path, capsys, served):
+    store_dir = tmp_path / "store"
+    assert main(["serve", "--data", str(reports), "--store", str(store_dir), "--port", "5007",
+                 "--address", "0.0.0.0", "--num-procs", "2", "--as-of", "2023-10-01"]) == 0
+    assert "已导入 2 个文件，未通过 1 个" in capsys.readouterr().err
+    (call,) = served
+    assert (call["port"], call["address"], call["num_procs"]) == (5007, "0.0.0.0", 2)
+    assert call["as_of"] == dt.date(2023, 10, 1)
+    assert len(Store(call["store"]).files_frame()) == 3
+
+
+def test_serve_loads_the_sample_only_into_an_empty_store(reports, tmp_path, served):
+    store_dir = tmp_path / "store"
+    assert main(["serve", "--data", str(reports), "--store", str(store_dir)]) == 0
+    assert main(["serve", "--store", str(store_dir)]) == 0  # a store with data: nothing added
+    assert len(Store(store_dir).files_frame()) == 3
+    empty_dir = tmp_path / "empty"
+    assert main(["serve", "--store", str(empty_dir)]) == 0
+    assert len(Store(empty_dir).files_frame()) > 100  # the bundled sample campaign
 
 
 def test_missing_paths_and_version(tmp_path, capsys):

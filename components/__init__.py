@@ -1,0 +1,1 @@
+"""Reusable Panel pieces over one shared filter state."""

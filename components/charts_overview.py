@@ -1,0 +1,172 @@
+"""Charts of the overview page: the campaign timeline and the quarterly quota bars.
+
+Pure functions from frames to HoloViews elements, styled for Bokeh (the dashboard)
+and matplotlib (briefing exports) alike. Texts come in the language asked for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import holoviews as hv
+import holoviews.plotting.bokeh  # noqa: F401  (registers the backend so options can target it)
+import holoviews.plotting.mpl  # noqa: F401
+import pandas as pd
+
+import components.chart_style  # noqa: F401  (CJK fonts for matplotlib)
+from components.i18n import register_labels, tr
+
+STAGE_COLORS = ("#ef9a9a", "#ffcc80", "#90caf9", "#a5d6a7")
+BEHIND_COLOR = "#c62828"
+MET_COLOR = "#2e7d32"
+TODAY_COLOR = "#b71c1c"
+DEADLINE_COLOR = "#546e7a"
+MILESTONE_COLOR = "#6a1b9a"
+
+# Rows of the timeline, bottom to top (y of the row's centre).
+_MILESTONE_ROW, _DEADLINE_ROW, _STAGE_ROW = 0.5, 1.5, 2.5
+
+register_labels({
+    "ov_stage_row": ("阶段", "Stages"),
+    "ov_deadline_row": ("每月23日报送", "Monthly report (23rd)"),
+    "ov_milestone_row": ("工作节点", "Milestones"),
+    "ov_today": ("今天", "Today"),
+    "ov_stage": ("阶段", "Stage"),
+    "ov_dates": ("时间", "Dates"),
+    "ov_stage_动员部署": ("动员部署", "Mobilisation"),
+    "ov_stage_企业自查自改和部门帮扶": ("企业自查自改和部门帮扶", "Self-inspection & assistance"),
+    "ov_stage_部门精准执法": ("部门精准执法", "Targeted enforcement"),
+    "ov_stage_总结提高": ("总结提高", "Summary"),
+    "ov_milestone_notice_boards": ("公示牌悬挂完成", "Notice boards hung"),
+    "ov_milestone_final_summary": ("报送工作总结", "Final summary due"),
+    "ov_unit": ("单位", "Unit"),
+    "ov_quarter_found": ("本季发现隐患（个）", "Hazards found this quarter"),
+    "ov_quota": ("指标", "Quota"),
+    "ov_quota_status": ("完成情况", "Status"),
+    "ov_status_behind": ("未达标", "Behind"),
+    "ov_status_met": ("已达标", "Met"),
+    "ov_status_not_reported": ("未报送", "Not reported"),
+})
+
+
+def _styled(element, bokeh: dict | None = None, matplotlib: dict | None = None, **common):
+    """Apply ``common`` options to both backends plus each backend's own."""
+    element = element.opts(**common, **(bokeh or {}), backend="bokeh")
+    return element.opts(**common, **(matplotlib or {}), backend="matplotlib")
+
+
+def _short_date(day: pd.Timestamp) -> str:
+    return f"{day.month}/{day.day}"
+
+
+def _month_ticks(origin: pd.Timestamp, end: pd.Timestamp, lang: str) -> list[tuple[int, str]]:
+    ticks = []
+    for month in pd.date_range(origin, end, freq="MS"):
+        first_of_year = month == origin or month.month == 1
+        if lang == "en":
+            text = month.strftime("%b %Y" if first_of_year else "%b")
+        else:
+            text = f"{month.year}年{month.month}月" if first_of_year else f"{month.month}月"
+        ticks.append(((month - origin).days, text))
+    return ticks
+
+
+def campaign_timeline(
+    stages: pd.DataFrame, deadlines: pd.DataFrame, milestones: pd.DataFrame, as_of: dt.date, lang: str = "zh",
+) -> hv.Overlay:
+    """The campaign calendar: stages as bars, the monthly report deadlines, the milestones, today.
+
+    ``stages`` has stage, start, end (end exclusive); ``deadlines`` has period and due;
+    ``milestones`` has milestone and due (see ``metrics.overview``). The x axis counts
+    days from the campaign start, labelled by month.
+    """
+    origin = stages["start"].min()
+    today = pd.Timestamp(as_of)
+    end = max(stages["end"].max(), deadlines["due"].max() + pd.offsets.MonthBegin(1), today + pd.Timedelta(days=5))
+
+    def days(column: pd.Series) -> pd.Series:
+        return (column - origin).dt.days
+
+    stage_frame = pd.DataFrame({
+        "x0": days(stages["start"]), "y0": _STAGE_ROW - 0.4, "x1": days(stages["end"]), "y1": _STAGE_ROW + 0.4,
+        "stage": [tr(f"ov_stage_{name}", lang) for name in stages["stage"]],
+        "dates": [f"{s:%Y-%m-%d} – {e - pd.Timedelta(days=1):%Y-%m-%d}" for s, e in zip(stages["start"], stages["end"])],
+    })
+    stage_bars = _styled(
+        hv.Rectangles(stage_frame, ["x0", "y0", "x1", "y1"], [("stage", tr("ov_stage", lang)), ("dates", tr("ov_dates", lang))]),
+        bokeh={"tools": ["hover"], "line_color": "white", "line_width": 2},
+        matplotlib={"edgecolor": "white", "linewidth": 2},
+        color=hv.dim("stage").categorize(dict(zip(stage_frame["stage"], STAGE_COLORS)), default=STAGE_COLORS[-1]),
+    )
+    stage_labels = _styled(
+        hv.Labels(pd.DataFrame({"x": (stage_frame["x0"] + stage_frame["x1"]) / 2, "y": _STAGE_ROW, "text": stage_frame["stage"]}),
+                  ["x", "y"], "text"),
+        bokeh={"text_font_size": "12px", "text_color": "#212121"}, matplotlib={"size": 9, "color": "#212121"},
+    )
+    deadline_frame = pd.DataFrame({"x": days(deadlines["due"]), "y": _DEADLINE_ROW,
+                                   "text": [_short_date(d) for d in deadlines["due"]]})
+    deadline_marks = _styled(hv.Scatter(deadline_frame, "x", ["y", "text"]), bokeh={"size": 9}, matplotlib={"s": 40},
+                             color=DEADLINE_COLOR)
+    deadline_labels = _styled(
+        hv.Labels(deadline_frame.assign(y=_DEADLINE_ROW - 0.35), ["x", "y"], "text"),
+        bokeh={"text_font_size": "10px", "text_color": DEADLINE_COLOR}, matplotlib={"size": 7, "color": DEADLINE_COLOR},
+    )
+    milestone_frame = pd.DataFrame({
+        "x0": days(milestones["due"]), "y0": _MILESTONE_ROW - 0.3, "x1": days(milestones["due"]), "y1": _MILESTONE_ROW + 0.3,
+        "text": [f"{tr(f'ov_milestone_{key}', lang)} {_short_date(due)}" for key, due in zip(milestones["milestone"], milestones["due"])],
+    })
+    milestone_marks = _styled(hv.Segments(milestone_frame, ["x0", "y0", "x1", "y1"]),
+                              bokeh={"line_width": 4}, matplotlib={"linewidth": 4}, color=MILESTONE_COLOR)
+    milestone_labels = _styled(
+        hv.Labels(pd.DataFrame({"x": milestone_frame["x0"] + 3, "y": _MILESTONE_ROW, "text": milestone_frame["text"]}), ["x", "y"], "text"),
+        bokeh={"text_font_size": "11px", "text_color": MILESTONE_COLOR, "text_align": "left"},
+        matplotlib={"size": 8, "color": MILESTONE_COLOR, "horizontalalignment": "left"},
+    )
+    today_x = (today - origin).days
+    today_line = _styled(hv.VLine(today_x), bokeh={"line_width": 2, "line_dash": "dashed"},
+                         matplotlib={"linewidth": 2, "linestyle": "dashed"}, color=TODAY_COLOR)
+    today_label = _styled(
+        hv.Labels(pd.DataFrame({"x": [today_x - 2], "y": [3.2], "text": [f"{tr('ov_today', lang)} {as_of:%Y-%m-%d}"]}), ["x", "y"], "text"),
+        bokeh={"text_font_size": "11px", "text_color": TODAY_COLOR, "text_align": "right"},
+        matplotlib={"size": 8, "color": TODAY_COLOR, "horizontalalignment": "right"},
+    )
+    overlay = (stage_bars * stage_labels * deadline_marks * deadline_labels * milestone_marks * milestone_labels
+               * today_line * today_label)
+    return _styled(
+        overlay,
+        bokeh={"height": 230, "responsive": True, "toolbar": None, "show_grid": False},
+        matplotlib={"fig_inches": (12, 2.6), "aspect": "auto"},
+        xticks=_month_ticks(origin, end, lang),
+        yticks=[(_MILESTONE_ROW, tr("ov_milestone_row", lang)), (_DEADLINE_ROW, tr("ov_deadline_row", lang)),
+                (_STAGE_ROW, tr("ov_stage_row", lang))],
+        xlim=(0, (end - origin).days), ylim=(0, 3.5), xlabel="", ylabel="",
+    )
+
+
+def quota_bars(progress: pd.DataFrame, quota: int, lang: str = "zh") -> hv.Overlay:
+    """Hazards each unit found in a quarter against the quota line; units behind in red.
+
+    ``progress`` holds rows of ``metrics.overview.quarter_progress`` (unit,
+    hazards_found, behind_hazards); a unit that filed no form shows an empty bar
+    marked "not reported".
+    """
+    frame = pd.DataFrame({
+        "unit": progress["unit"],
+        "found": progress["hazards_found"].fillna(0),
+        "status": [
+            tr("ov_status_not_reported", lang) if pd.isna(found) else tr("ov_status_behind" if behind else "ov_status_met", lang)
+            for found, behind in zip(progress["hazards_found"], progress["behind_hazards"])
+        ],
+    })
+    colors = {tr("ov_status_behind", lang): BEHIND_COLOR, tr("ov_status_not_reported", lang): BEHIND_COLOR,
+              tr("ov_status_met", lang): MET_COLOR}
+    bars = _styled(
+        hv.Bars(frame, ("unit", tr("ov_unit", lang)), [("found", tr("ov_quarter_found", lang)), ("status", tr("ov_quota_status", lang))]),
+        bokeh={"tools": ["hover"], "responsive": True, "height": 300, "toolbar": None, "line_color": None},
+        matplotlib={"fig_inches": (8, 3.5), "aspect": "auto"},
+        color=hv.dim("status").categorize(colors, default=BEHIND_COLOR), xrotation=45, xlabel="",
+        ylim=(0, max(float(frame["found"].max()) if not frame.empty else 0, quota) * 1.15),
+    )
+    quota_line = _styled(hv.HLine(quota), bokeh={"line_width": 2, "line_dash": "dashed"},
+                         matplotlib={"linewidth": 2, "linestyle": "dashed"}, color=BEHIND_COLOR)
+    return bars * quota_line

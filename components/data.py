@@ -1,0 +1,132 @@
+"""The campaign dataset of this server process, loaded once and shared by every session.
+
+Sessions hold only their filter state. An upload in one session ingests into the
+store and rebuilds the dataset once; every session sees the new ``revision`` on
+its next poll and redraws.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from loaders import Campaign
+from metrics.dispatch import filing_deadline
+from metrics.filters import search_index
+
+
+def default_as_of(campaign: Campaign, today: dt.date | None = None) -> dt.date:
+    """Today, but never later than the filing deadline of the latest period received:
+    a finished campaign is shown as it stood when its last forms came in, not with
+    every open hazard counted overdue years later."""
+    today = today or dt.date.today()
+    periods = sorted(set(campaign.submissions["period"].dropna())) if not campaign.submissions.empty else []
+    if not periods:
+        return today
+    return min(today, filing_deadline(periods[-1]))
+
+
+@dataclass
+class CampaignSnapshot:
+    """One built dataset plus what every view derives from it, computed once."""
+
+    campaign: Campaign
+    as_of: dt.date
+    revision: int
+    search_text: pd.Series = field(repr=False)
+    periods: list[str]
+    units: list[str]
+    _derived: dict = field(default_factory=dict, repr=False)
+    _derived_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    def derived(self, key: Hashable, build: Callable[[], object]) -> object:
+        """``build()`` once per snapshot and key, shared by every session; dropped with the snapshot.
+
+        Building holds the lock, so sessions asking at once compute it once (and a builder
+        may itself ask for another derived value)."""
+        with self._derived_lock:
+            if key not in self._derived:
+                self._derived[key] = build()
+            return self._derived[key]
+
+    @classmethod
+    def build(cls, campaign: Campaign, revision: int) -> CampaignSnapshot:
+        periods = sorted(set(campaign.submissions["period"].dropna())) if not campaign.submissions.empty else []
+        units = sorted(set(campaign.submissions["unit"])) if not campaign.submissions.empty else []
+        return cls(campaign, campaign.as_of, revision, search_index(campaign.unique_hazards), periods, units)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.campaign.submissions.empty
+
+    @property
+    def latest_period(self) -> str | None:
+        return self.periods[-1] if self.periods else None
+
+
+class SharedCampaign:
+    """Owns the store of this process and the current snapshot; thread-safe."""
+
+    def __init__(self, store_location: str | Path | None = None, as_of: dt.date | None = None):
+        from store import Store  # imported here so components can be used on a bare Campaign too
+
+        self._store = Store(store_location)
+        self._fixed_as_of = as_of
+        self._lock = threading.RLock()
+        self._revision = 0
+        self.snapshot = self._build()
+
+    @classmethod
+    def from_campaign(cls, campaign: Campaign) -> SharedCampaign:
+        """A read-only shared dataset over an already built campaign (notebooks, tests)."""
+        shared = cls.__new__(cls)
+        shared._store = None
+        shared._fixed_as_of = campaign.as_of
+        shared._lock = threading.RLock()
+        shared._revision = 0
+        shared.snapshot = CampaignSnapshot.build(campaign, 0)
+        return shared
+
+    @property
+    def store(self):
+        return self._store
+
+    def _build(self) -> CampaignSnapshot:
+        campaign = self._store.campaign(self._fixed_as_of)
+        if self._fixed_as_of is None:
+            campaign = campaign.at(default_as_of(campaign))
+        return CampaignSnapshot.build(campaign, self._revision)
+
+    def ingest(self, files: list[tuple[str, bytes]], progress=None) -> list:
+        """Store uploaded files and rebuild the shared dataset once; returns the ingest outcomes."""
+        if self._store is None:
+            raise RuntimeError("this dataset is read-only")
+        outcomes = []
+        with self._lock:
+            for index, (name, data) in enumerate(files):
+                if progress:
+                    progress(index, len(files), name)
+                outcomes.append(self._store.ingest_bytes(data, name))
+            if progress:
+                progress(len(files), len(files), "重新计算汇总数据…")
+            self._revision += 1
+            self.snapshot = self._build()
+        return outcomes
+
+
+_SHARED: dict[tuple[str, dt.date | None], SharedCampaign] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def get_shared_campaign(store_location: str | Path | None = None, as_of: dt.date | None = None) -> SharedCampaign:
+    """The process-wide dataset for a store, built on first use."""
+    key = (str(store_location), as_of)
+    with _SHARED_LOCK:
+        if key not in _SHARED:
+            _SHARED[key] = SharedCampaign(store_location, as_of)
+        return _SHARED[key]

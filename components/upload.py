@@ -1,0 +1,262 @@
+"""Uploading workbooks: several files at once, imported in the background, then a report per file.
+
+``UploadJob`` is the upload of one session (progress while it runs, the report
+after). It outlives the page: the page is rebuilt when the shared data change, which
+an upload itself causes, and the new page shows the same job's report. The import
+runs in a worker thread (``asyncio.to_thread``) so the session stays responsive;
+progress reaches the job through the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import weakref
+from functools import partial
+
+import pandas as pd
+import panel as pn
+import param
+from sqlalchemy.exc import SQLAlchemyError
+
+from components.data import SharedCampaign
+from components.dispatch_views import paged_table, severity_label
+from components.i18n import register_labels, tr
+from components.kpi import format_count
+from components.state import DashboardState
+from components.submissions_view import kind_label
+from metrics.dispatch import dataset_figures
+from store import StoreError
+from store.db import IngestOutcome
+
+register_labels({
+    "up_heading": ("上传报表", "Upload workbooks"),
+    "up_hint": ("可一次选择多个台账、调度表或公示牌文件（.xlsx / .xls / .xlsm），再点“导入”。同一文件重复上传不会重复导入。",
+                "Choose one or more ledgers, dispatch forms or notice boards (.xlsx / .xls / .xlsm), then click Import. "
+                "A file uploaded twice is imported once."),
+    "up_import": ("导入", "Import"),
+    "up_choose_first": ("请先选择要上传的文件。", "Choose the files to upload first."),
+    "up_running": ("正在导入 {index}/{total}：{name}", "Importing {index}/{total}: {name}"),
+    "up_rebuilding": ("正在重新计算汇总数据…", "Recomputing the figures…"),
+    "up_finished": ("导入完成：共 {total} 个文件，已导入 {accepted} 个，未通过 {rejected} 个，已导入过跳过 {skipped} 个。",
+                    "Done: {total} files, {accepted} imported, {rejected} rejected, {skipped} already imported."),
+    "up_failed": ("导入失败，本次未完成的文件没有写入：{error}", "The import failed; unfinished files were not stored: {error}"),
+    "up_read_only": ("当前数据集为只读（未连接数据库），不能上传。", "This dataset is read-only (no database): uploads are disabled."),
+    "up_report": ("导入结果", "Import report"),
+    "up_issues": ("各文件的问题", "Findings per file"),
+    "up_no_issues": ("这些文件没有发现问题。", "No findings in these files."),
+    "up_replaced": ("本次上传替代的报送", "Submissions this upload superseded"),
+    "up_no_replaced": ("本次上传没有替代任何已有报送。", "This upload superseded no earlier submission."),
+    "up_changes": ("本次上传带来的变化", "What this upload changed"),
+    "up_col_file": ("文件", "File"),
+    "up_col_status": ("结果", "Result"),
+    "up_col_submissions": ("报送数", "Submissions"),
+    "up_col_issues": ("问题数", "Findings"),
+    "up_col_note": ("说明", "Note"),
+    "up_col_sheet": ("工作表", "Sheet"),
+    "up_col_cell": ("单元格", "Cell"),
+    "up_col_severity": ("级别", "Severity"),
+    "up_col_message": ("问题说明", "Finding"),
+    "up_col_kind": ("报送类型", "Form"),
+    "up_col_unit": ("单位", "Unit"),
+    "up_col_period": ("期间", "Period"),
+    "up_col_older": ("原文件", "Earlier file"),
+    "up_col_newer": ("新文件", "New file"),
+    "up_col_figure": ("指标", "Figure"),
+    "up_col_before": ("导入前", "Before"),
+    "up_col_after": ("导入后", "After"),
+    "up_col_change": ("变化", "Change"),
+    "up_same_as": ("与已导入的“{name}”内容相同", "Same content as “{name}”, already imported"),
+    "up_replaces": ("替代了 {count} 份旧报送", "Superseded {count} earlier submissions"),
+    "up_fig_unique_hazards": ("隐患总数（去重）", "Unique hazards"),
+    "up_fig_rectified": ("已整改", "Rectified"),
+    "up_fig_overdue": ("逾期未整改", "Overdue"),
+    "up_fig_files": ("已导入文件", "Files imported"),
+})
+
+ACCEPTED_TYPES = ".xlsx,.xls,.xlsm"
+_EN_OUTCOMES = {"accepted": "Imported", "rejected": "Rejected", "skipped": "Already imported, skipped"}
+REPORT_COLUMNS = {"file": "up_col_file", "status": "up_col_status", "submissions": "up_col_submissions",
+                  "issues": "up_col_issues", "note": "up_col_note"}
+ISSUE_COLUMNS = {"file": "up_col_file", "sheet": "up_col_sheet", "cell": "up_col_cell", "severity": "up_col_severity",
+                 "message": "up_col_message"}
+REPLACEMENT_COLUMNS = {"kind": "up_col_kind", "unit": "up_col_unit", "period": "up_col_period",
+                       "older_file": "up_col_older", "newer_file": "up_col_newer"}
+CHANGE_COLUMNS = {"figure": "up_col_figure", "before": "up_col_before", "after": "up_col_after", "change": "up_col_change"}
+
+
+def outcome_label(outcome: IngestOutcome, lang: str) -> str:
+    return _EN_OUTCOMES[outcome.status] if lang == "en" else outcome.label
+
+
+def _note(outcome: IngestOutcome, lang: str) -> str:
+    """Why a file was rejected (its first error), which file it repeats, or what it superseded."""
+    if outcome.status == "rejected":
+        return next((issue.message for issue in outcome.issues if issue.severity == "error"), "")
+    if outcome.status == "skipped":
+        return tr("up_same_as", lang).format(name=outcome.stored_as)
+    return tr("up_replaces", lang).format(count=len(outcome.replaced)) if outcome.replaced else ""
+
+
+def outcome_rows(outcomes: list[IngestOutcome], lang: str) -> pd.DataFrame:
+    """One row per uploaded file: its result in words, its submissions and findings, and a note."""
+    return pd.DataFrame([
+        {"file": o.file_name, "status": outcome_label(o, lang), "submissions": o.submissions, "issues": len(o.issues),
+         "note": _note(o, lang)}
+        for o in outcomes
+    ], columns=list(REPORT_COLUMNS))
+
+
+def issue_rows(outcomes: list[IngestOutcome], lang: str) -> pd.DataFrame:
+    """Every finding of the uploaded files with its sheet and cell, file by file in upload order."""
+    return pd.DataFrame([
+        {"file": o.file_name, "sheet": i.sheet, "cell": i.cell, "severity": severity_label(i.severity, lang), "message": i.message}
+        for o in outcomes for i in o.issues
+    ], columns=list(ISSUE_COLUMNS))
+
+
+def replacement_rows(outcomes: list[IngestOutcome], lang: str) -> pd.DataFrame:
+    """Which unit's period and form each upload superseded, and by which file."""
+    return pd.DataFrame([
+        {"kind": kind_label(r.kind, lang), "unit": r.unit, "period": r.period or "", "older_file": r.older_file,
+         "newer_file": r.newer_file}
+        for o in outcomes for r in o.replaced
+    ], columns=list(REPLACEMENT_COLUMNS))
+
+
+def change_rows(before: dict[str, int], after: dict[str, int], lang: str) -> pd.DataFrame:
+    """The key figures before and after the upload, with the signed change."""
+    return pd.DataFrame([
+        {"figure": tr(f"up_fig_{key}", lang), "before": format_count(before[key]), "after": format_count(after[key]),
+         "change": f"{after[key] - before[key]:+,d}"}
+        for key in before
+    ], columns=list(CHANGE_COLUMNS))
+
+
+class UploadJob(param.Parameterized):
+    """One session's upload: its progress while it runs, its outcomes and the figures before and after."""
+
+    running = param.Boolean(default=False)
+    done = param.Integer(default=0, doc="Files stored so far")
+    total = param.Integer(default=0)
+    current = param.String(default="", doc="The file being stored, empty while the figures are recomputed")
+    outcomes = param.List(default=[], item_type=IngestOutcome)
+    before = param.Dict(default={})
+    after = param.Dict(default={})
+    error = param.String(default="")
+
+    _by_state: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    @classmethod
+    def for_session(cls, state: DashboardState) -> UploadJob:
+        if state not in cls._by_state:
+            cls._by_state[state] = cls()
+        return cls._by_state[state]
+
+    def _progress(self, index: int, total: int, name: str) -> None:
+        # ``SharedCampaign.ingest`` reports before each file and once more, with total, before rebuilding.
+        self.param.update(done=index, total=total, current=name if index < total else "")
+
+    async def run(self, shared: SharedCampaign, files: list[tuple[str, bytes]]) -> None:
+        """Ingest ``files`` (name, bytes) into the shared dataset without blocking the session."""
+        loop = asyncio.get_running_loop()
+
+        def progress(index: int, total: int, name: str) -> None:
+            loop.call_soon_threadsafe(partial(self._progress, index, total, name))
+
+        before = dataset_figures(shared.snapshot.campaign)
+        self.param.update(running=True, done=0, total=len(files), current=files[0][0], outcomes=[], error="")
+        try:
+            outcomes = await asyncio.to_thread(shared.ingest, files, progress)
+        except (StoreError, SQLAlchemyError) as error:
+            self.param.update(running=False, error=str(error))
+            return
+        self.param.update(running=False, done=len(files), outcomes=outcomes, before=before,
+                          after=dataset_figures(shared.snapshot.campaign))
+
+    def status_text(self, lang: str) -> str:
+        if self.error:
+            return tr("up_failed", lang).format(error=self.error)
+        if self.running:
+            if not self.current:
+                return tr("up_rebuilding", lang)
+            return tr("up_running", lang).format(index=self.done + 1, total=self.total, name=self.current)
+        if self.outcomes:
+            counts = {status: sum(o.status == status for o in self.outcomes) for status in ("accepted", "rejected", "skipped")}
+            return tr("up_finished", lang).format(total=len(self.outcomes), **counts)
+        return ""
+
+
+def _section(title_key: str, lang: str, frame: pd.DataFrame, columns: dict[str, str], css_class: str,
+             empty_key: str = "no_data") -> pn.Column:
+    """A titled report table, or the sentence saying there is nothing to list."""
+    title = pn.pane.Markdown(f"#### {tr(title_key, lang)}", margin=(10, 10, 0, 10))
+    if frame.empty:
+        body = pn.pane.Alert(tr(empty_key, lang), alert_type="light", css_classes=[f"{css_class}-empty"])
+    else:
+        body = paged_table({column: tr(key, lang) for column, key in columns.items()}, css_class, lang, value=frame)
+    return pn.Column(title, body, sizing_mode="stretch_width")
+
+
+class UploadPanel(pn.viewable.Viewer):
+    """The file chooser, the import button, progress and the report of the session's last upload."""
+
+    state = param.ClassSelector(class_=DashboardState)
+    shared = param.ClassSelector(class_=SharedCampaign)
+    job = param.ClassSelector(class_=UploadJob, doc="The session's upload (defaults to UploadJob.for_session(state))")
+
+    def __init__(self, **params):
+        params.setdefault("job", UploadJob.for_session(params["state"]))
+        super().__init__(**params)
+        lang = self.state.lang
+        self.file_input = pn.widgets.FileInput(multiple=True, accept=ACCEPTED_TYPES, css_classes=["hb-upload-input"])
+        self.import_button = pn.widgets.Button(
+            label=tr("up_import", lang), color="primary", width=120, css_classes=["hb-upload-import"],
+            disabled=self.job.param.running)
+        self.import_button.on_click(self._import)
+        self._message = pn.pane.Alert(alert_type="warning", visible=False, css_classes=["hb-upload-message"])
+
+    async def _import(self, _event) -> None:
+        names, contents = self.file_input.filename or [], self.file_input.value or []
+        if not contents:
+            self._message.param.update(object=tr("up_choose_first", self.state.lang), visible=True)
+            return
+        self._message.visible = False
+        await self.job.run(self.shared, list(zip(names, contents)))
+        # Show the new data in this session at once rather than at the next poll.
+        self.state.data_revision = self.shared.snapshot.revision
+
+    @param.depends("job.running", "job.done", "job.total", "job.current", "job.error", "job.outcomes")
+    def _progress_view(self) -> pn.viewable.Viewable:
+        lang, job = self.state.lang, self.job
+        status = pn.pane.HTML(f'<div class="hb-upload-status">{html.escape(job.status_text(lang))}</div>',
+                              sizing_mode="stretch_width", margin=(0, 10))
+        if not job.running:
+            return status
+        bar = pn.indicators.Progress(value=job.done, max=max(job.total, 1), width=400, css_classes=["hb-upload-progress"])
+        return pn.Column(bar, status, sizing_mode="stretch_width")
+
+    @param.depends("job.outcomes")
+    def report(self) -> pn.viewable.Viewable:
+        lang, job = self.state.lang, self.job
+        if not job.outcomes:
+            return pn.Column()
+        return pn.Column(
+            _section("up_report", lang, outcome_rows(job.outcomes, lang), REPORT_COLUMNS, "hb-upload-report"),
+            _section("up_issues", lang, issue_rows(job.outcomes, lang), ISSUE_COLUMNS, "hb-upload-issues", "up_no_issues"),
+            _section("up_replaced", lang, replacement_rows(job.outcomes, lang), REPLACEMENT_COLUMNS, "hb-upload-replaced",
+                     "up_no_replaced"),
+            _section("up_changes", lang, change_rows(job.before, job.after, lang), CHANGE_COLUMNS, "hb-upload-changes"),
+            sizing_mode="stretch_width", css_classes=["hb-upload-results"],
+        )
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        lang = self.state.lang
+        if self.shared.store is None:
+            return pn.pane.Alert(tr("up_read_only", lang), alert_type="info")
+        return pn.Column(
+            pn.pane.Markdown(f"### {tr('up_heading', lang)}", margin=(0, 10)),
+            pn.pane.Markdown(tr("up_hint", lang), styles={"color": "#666"}, margin=(0, 10)),
+            pn.Row(self.file_input, self.import_button), self._message, self._progress_view, self.report,
+            sizing_mode="stretch_width", css_classes=["hb-upload"],
+        )

@@ -1,0 +1,145 @@
+"""The Panel server: one template with navigation, the seven pages and the meeting screen.
+
+Each page lives in ``dashboards/pages/<name>.py`` and exposes
+``build(state: DashboardState, snapshot: CampaignSnapshot, shared: SharedCampaign) -> Viewable``.
+The template builds a page when it is opened (and again when the language or the
+shared data change); filters update the views inside a page without rebuilding it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from pathlib import Path
+
+import holoviews as hv
+import panel as pn
+
+from components.data import SharedCampaign, get_shared_campaign
+from components.i18n import tr
+from components.state import PAGES, URL_PARAMS, DashboardState
+
+# Charts render with Bokeh on screen (matplotlib only in exports); Tabulator serves every table.
+hv.extension("bokeh", logo=False)
+pn.extension("tabulator", notifications=True)
+
+REVISION_POLL_MS = 3000
+ACCENT = "#b71c1c"
+CJK_FONTS = "'Noto Sans CJK SC', 'Noto Sans SC', 'Microsoft YaHei', 'PingFang SC', sans-serif"
+ASSETS = Path(__file__).parent / "assets"
+
+
+def _page_module(page: str):
+    return importlib.import_module(f"dashboards.pages.{page}")
+
+
+def sync_url(state: DashboardState, extra: tuple[str, ...] = ()) -> None:
+    """Mirror the state in the URL query string, both ways, so views can be bookmarked."""
+    if pn.state.location is not None:
+        pn.state.location.sync(state, {name: name for name in (*URL_PARAMS, *extra)})
+
+
+def watch_revision(state: DashboardState, shared: SharedCampaign) -> None:
+    """Poll the shared dataset: when another session uploaded data, redraw this one too."""
+    def check() -> None:
+        if shared.snapshot.revision != state.data_revision:
+            state.data_revision = shared.snapshot.revision
+
+    if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+        pn.state.add_periodic_callback(check, period=REVISION_POLL_MS)
+
+
+def _navigation(state: DashboardState) -> pn.viewable.Viewable:
+    def buttons(page: str, lang: str):
+        column = pn.Column(sizing_mode="stretch_width", css_classes=["hb-nav"])
+        for name in PAGES:
+            button = pn.widgets.Button(
+                name=tr(name, lang), button_type="primary" if name == page else "light",
+                sizing_mode="stretch_width", css_classes=[f"hb-nav-{name}"],
+            )
+            button.on_click(lambda _event, name=name: setattr(state, "page", name))
+            column.append(button)
+        # The meeting screen opens with this session's filters: the same query string.
+        meeting = pn.pane.HTML(
+            f'<a class="hb-meeting-link" href="./meeting" target="_blank" '
+            f'onclick="this.href=\'./meeting\' + window.location.search">{tr("meeting", lang)} ↗</a>',
+            sizing_mode="stretch_width",
+        )
+        column.append(meeting)
+        return column
+
+    return pn.bind(buttons, state.param.page, state.param.lang)
+
+
+def _language_switch(state: DashboardState) -> pn.widgets.Button:
+    button = pn.widgets.Button(name=tr("language", state.lang), button_type="light", css_classes=["hb-lang"], width=90)
+
+    def toggle(_event) -> None:
+        state.lang = "en" if state.lang == "zh" else "zh"
+
+    def relabel(event) -> None:
+        button.name = tr("language", event.new)
+
+    button.on_click(toggle)
+    state.param.watch(relabel, "lang")
+    return button
+
+
+def create_app(shared: SharedCampaign, state: DashboardState | None = None) -> pn.template.BootstrapTemplate:
+    """One session's dashboard over the process-wide shared dataset."""
+    from components.filters import FilterPanel
+
+    state = state or DashboardState()
+    sync_url(state)
+    watch_revision(state, shared)
+
+    def render(page: str, lang: str, revision: int):
+        snapshot = shared.snapshot
+        if snapshot.is_empty and page != "data":
+            return pn.pane.Alert(tr("no_submission", lang), alert_type="warning")
+        return _page_module(page).build(state, snapshot, shared)
+
+    main = pn.panel(pn.bind(render, state.param.page, state.param.lang, state.param.data_revision),
+                    sizing_mode="stretch_width", loading_indicator=True)
+    filters = FilterPanel(state=state, shared=shared)
+    # Bootstrap design: every resource is served by this server. (The Fast design fetches a web
+    # font from a CDN, which an intranet, like the test machine, cannot reach.)
+    template = pn.template.BootstrapTemplate(
+        title=tr("app_title", state.lang),
+        sidebar=[_navigation(state), pn.layout.Divider(), filters],
+        main=[main],
+        header=[_language_switch(state)],
+        sidebar_width=300,
+        header_background=ACCENT,
+        raw_css=[f"body {{ font-family: {CJK_FONTS}; }}"],
+    )
+    state.param.watch(lambda event: setattr(template, "title", tr("app_title", event.new)), "lang")
+    return template
+
+
+def serve(
+    store: str | None = None,
+    port: int = 5006,
+    address: str | None = None,
+    num_procs: int = 1,
+    as_of: dt.date | None = None,
+    show: bool = False,
+) -> None:
+    """Serve the dashboard and the meeting screen; the dataset is built once per process."""
+    from dashboards.meeting import create_meeting
+
+    def shared() -> SharedCampaign:
+        return get_shared_campaign(store, as_of)
+
+    routes = {
+        "/": lambda: create_app(shared()),
+        "/meeting": lambda: create_meeting(shared()),
+    }
+    # Build the dataset before the first visitor arrives (and fail early on a bad store).
+    if num_procs == 1:
+        shared()
+    pn.serve(
+        routes, port=port, address=address, num_procs=num_procs, show=show, title=tr("app_title"),
+        websocket_origin=[f"localhost:{port}", f"127.0.0.1:{port}"] + ([f"{address}:{port}"] if address else []),
+        static_dirs={"assets": str(ASSETS)} if ASSETS.exists() else {},
+    )

@@ -1,0 +1,1 @@
+"""The dashboard pages: each module exposes build(state, snapshot, shared)."""

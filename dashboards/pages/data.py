@@ -1,0 +1,18 @@
+"""数据 Data: upload workbooks with a report per file, and the history of every submission received."""
+
+from __future__ import annotations
+
+import panel as pn
+
+from components.data import CampaignSnapshot, SharedCampaign
+from components.i18n import tr
+from components.state import DashboardState
+from components.submissions_view import SubmissionHistory
+from components.upload import UploadPanel
+
+
+def build(state: DashboardState, snapshot: CampaignSnapshot, shared: SharedCampaign) -> pn.viewable.Viewable:
+    views = [pn.pane.Markdown(f"## {tr('data', state.lang)}", margin=(0, 10)), UploadPanel(state=state, shared=shared)]
+    if shared.store is not None:
+        views.append(SubmissionHistory(state=state, shared=shared, snapshot=snapshot))
+    return pn.Column(*views, sizing_mode="stretch_width", css_classes=["hb-page-data"])

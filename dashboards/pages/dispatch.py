@@ -1,0 +1,18 @@
+"""周调度 Weekly dispatch: what changed since the previous period or a chosen date, what is stuck, who has not reported."""
+
+from __future__ import annotations
+
+import panel as pn
+
+from components.data import CampaignSnapshot, SharedCampaign
+from components.dispatch_views import WeeklyDispatch
+from components.i18n import tr
+from components.state import DashboardState
+
+
+def build(state: DashboardState, snapshot: CampaignSnapshot, shared: SharedCampaign) -> pn.viewable.Viewable:
+    return pn.Column(
+        pn.pane.Markdown(f"## {tr('dispatch', state.lang)}", margin=(0, 10)),
+        WeeklyDispatch(state=state, snapshot=snapshot),
+        sizing_mode="stretch_width", css_classes=["hb-page-dispatch"],
+    )

@@ -1,0 +1,66 @@
+"""The overview page in a real browser: it loads cleanly, its cards follow a click in the
+ranking, the quarter can be switched and the language changes every label."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import screenshot, wait_ready
+
+
+
+def _open(page, server: str, query: str = "") -> None:
+    page.goto(f"{server}/?page=overview{query}")
+    wait_ready(page)
+    expect(page.locator(".hb-kpi-found .hb-kpi-value")).to_be_visible()
+
+
+def _kpi(page, name: str) -> str:
+    return page.locator(f".hb-kpi-{name} .hb-kpi-value").inner_text()
+
+
+def test_overview_loads_with_cards_timeline_quotas_and_ranking(server, page):
+    _open(page, server)
+    expect(page.locator(".hb-kpi-found .hb-kpi-label")).to_have_text("发现重大隐患")
+    assert re.fullmatch(r"[\d,]+", _kpi(page, "found"))
+    assert re.fullmatch(r"[\d,]+\.\d{2}", _kpi(page, "fines"))
+    expect(page.locator(".hb-kpi-rectified .hb-kpi-detail")).to_contain_text("整改率")
+    expect(page.locator(".hb-timeline canvas").first).to_be_visible()
+    expect(page.locator(".hb-quota-local canvas").first).to_be_visible()
+    expect(page.locator(".hb-quota-summary")).to_contain_text("每季度")
+    expect(page.locator(".hb-ranking-local .tabulator-row").first).to_be_visible()
+    expect(page.locator(".hb-ranking-department .tabulator-row").first).to_be_visible()
+    screenshot(page, "overview")
+    assert page.console_log.errors == []
+
+
+def test_clicking_a_ranked_county_filters_the_cards(server, page):
+    _open(page, server)
+    everything = _kpi(page, "found")
+    first_row = page.locator(".hb-ranking-local .tabulator-row").first
+    unit_cell = first_row.locator('.tabulator-cell[tabulator-field="单位"]')
+    county = unit_cell.inner_text()
+    hazards_found = first_row.locator('.tabulator-cell[tabulator-field="发现重大隐患（个）"]').inner_text()
+    unit_cell.click()
+    expect(page.locator(".hb-kpi-found .hb-kpi-value")).to_have_text(hazards_found)
+    assert hazards_found != everything
+    expect(page.locator(".hb-kpi-scope")).to_contain_text("1 个单位")
+    expect(page.locator(".hb-quota-summary")).to_be_visible()
+    expect(page.locator(".hb-filter-units")).to_contain_text(county)
+    screenshot(page, "overview-filtered")
+    assert page.console_log.errors == []
+
+
+def test_switching_quarter_and_language(server, page):
+    _open(page, server)
+    summary = page.locator(".hb-quota-behind")
+    before = summary.inner_text()
+    page.locator(".hb-quota-quarter button", has_text="第二季度").click()
+    expect(summary).not_to_have_text(before)
+    page.locator(".hb-lang button").click()
+    expect(page.locator(".hb-kpi-found .hb-kpi-label")).to_have_text("Hazards found")
+    expect(page.locator(".hb-ranking-local .tabulator-col-title", has_text="Rank")).to_be_visible()
+    screenshot(page, "overview-en")
+    assert page.console_log.errors == []

@@ -1,0 +1,249 @@
+"""The overview page without a browser: its figures, its charts and its views following the filters."""
+
+from __future__ import annotations
+
+import holoviews as hv
+import pandas as pd
+import panel as pn
+import pytest
+
+from components.charts_overview import campaign_timeline, quota_bars
+from components.data import SharedCampaign
+from components.filters import HazardSelection
+from components.kpi import KpiCards
+from components.ranking import QuotaProgress, RankingTables, ranking_table
+from components.state import DashboardState
+from components.timeline import CampaignTimeline
+from dashboards.pages import overview as overview_page
+from metrics import overview
+from metrics.filters import HazardFilter, filter_hazards
+from tests.conftest import SAMPLE_AS_OF
+
+
+@pytest.fixture
+def state() -> DashboardState:
+    return DashboardState()
+
+
+def _indicators(rows: list[tuple[str, str, str, str, float]]) -> pd.DataFrame:
+    """A small indicators frame (unit, unit_type, period, key, cumulative) with increments as the loader computes them."""
+    frame = pd.DataFrame(rows, columns=["unit", "unit_type", "period", "key", "cumulative"])
+    frame = frame.sort_values(["unit", "key", "period"]).reset_index(drop=True)
+    previous = frame.groupby(["unit", "key"])["cumulative"].shift(1)
+    frame["increment"] = frame["cumulative"] - previous.fillna(0)
+    return frame
+
+
+@pytest.fixture
+def small_indicators() -> pd.DataFrame:
+    return _indicators([
+        ("章贡区", "county", "2023-05", "self_found", 10), ("章贡区", "county", "2023-05", "dept_found", 5),
+        ("章贡区", "county", "2023-07", "self_found", 30), ("章贡区", "county", "2023-07", "dept_found", 20),
+        ("章贡区", "county", "2023-07", "typical_cases", 1),
+        ("南康区", "county", "2023-05", "self_found", 20), ("南康区", "county", "2023-05", "dept_found", 20),
+        ("南康区", "county", "2023-06", "self_found", 25), ("南康区", "county", "2023-06", "dept_found", 20),
+        ("南康区", "county", "2023-06", "typical_cases", 2),
+        ("市住建局", "department", "2023-06", "dept_found", 12), ("市住建局", "department", "2023-06", "typical_cases", 1),
+        # A self_found on a department form is not counted: departments find hazards themselves.
+        ("市住建局", "department", "2023-06", "self_found", 99),
+    ])
+
+
+# --- metrics ------------------------------------------------------------------------
+
+def test_latest_cumulative_keeps_the_latest_value_up_to_a_period(small_indicators):
+    latest = overview.latest_cumulative(small_indicators).set_index(["unit", "key"])
+    assert latest.loc[("章贡区", "self_found"), "cumulative"] == 30
+    assert latest.loc[("章贡区", "self_found"), "period"] == "2023-07"
+    # 南康区 skipped July: its June value stands.
+    assert latest.loc[("南康区", "dept_found"), "period"] == "2023-06"
+    up_to_june = overview.latest_cumulative(small_indicators, "2023-06").set_index(["unit", "key"])
+    assert up_to_june.loc[("章贡区", "self_found"), "cumulative"] == 10
+
+
+def test_kpis_follow_the_unit_filter_and_count_ledger_hazards(shared):
+    campaign = shared.snapshot.campaign
+    spec = HazardFilter(units=("章贡区",), sectors=("fire",))
+    figures = overview.kpis(campaign.indicators, filter_hazards(campaign.unique_hazards, spec), spec)
+    latest = overview.latest_cumulative(campaign.indicators)
+    own = latest[latest["unit"] == "章贡区"].set_index("key")["cumulative"]
+    assert figures.units_reporting == 1
+    assert figures.hazards_found == own["self_found"] + own["dept_found"]
+    assert figures.fines_wan == pytest.approx(own["fines_wan"])
+    fire = campaign.unique_hazards[(campaign.unique_hazards["unit"] == "章贡区") & (campaign.unique_hazards["sector"] == "fire")]
+    assert figures.ledger_hazards == len(fire)
+    assert figures.overdue == int(fire["overdue"].sum())
+    assert not figures.forms_follow_filter
+    assert overview.forms_follow_filter(HazardFilter(units=("章贡区",), period_end="2023-10"))
+
+
+def test_kpis_rate_is_none_without_hazards(small_indicators):
+    empty = pd.DataFrame({"supervision_level": pd.Series(dtype=str), "overdue": pd.Series(dtype=bool)})
+    figures = overview.kpis(small_indicators, empty, HazardFilter(units=("瑞金市",)))
+    assert figures.units_reporting == 0 and figures.rectification_rate is None
+
+
+def test_quarter_progress_sums_increments_against_quotas(small_indicators):
+    q2 = overview.quarter_progress(small_indicators, "2023Q2").set_index("unit")
+    assert q2.loc["南康区", "hazards_found"] == 45  # 40 in May + 5 in June
+    assert not q2.loc["南康区", "behind"]
+    assert q2.loc["章贡区", "hazards_found"] == 15 and q2.loc["章贡区", "behind_hazards"]
+    assert q2.loc["市住建局", "hazards_found"] == 12 and q2.loc["市住建局", "hazards_quota"] == 10
+    assert not q2.loc["市住建局", "behind"]
+    q3 = overview.quarter_progress(small_indicators, "2023Q3").set_index("unit")
+    assert q3.loc["章贡区", "hazards_found"] == 35 and q3.loc["章贡区", "typical_cases"] == 1
+    # 南康区 filed no form in Q3: no figure, and behind.
+    assert pd.isna(q3.loc["南康区", "hazards_found"]) and q3.loc["南康区", "behind"]
+    assert q3.loc["南康区", "periods_reported"] == 0
+
+
+def test_quarter_of_and_periods():
+    assert overview.quarter_of("2023-05") == "2023Q2"
+    assert overview.quarter_of("2023-12") == "2023Q4"
+    assert overview.quarter_of("2024-01") is None
+    assert overview.quarter_periods("2023Q3") == ["2023-07", "2023-08", "2023-09"]
+
+
+def test_ranking_with_ties_and_rank_change(small_indicators):
+    june = overview.ranking(small_indicators, "county", overview.HAZARDS_FOUND, "2023-06")
+    assert list(june["unit"]) == ["南康区", "章贡区"] and list(june["rank"]) == [1, 2]
+    july = overview.ranking(small_indicators, "county", overview.HAZARDS_FOUND, "2023-07").set_index("unit")
+    assert july.loc["章贡区", "rank"] == 1 and july.loc["章贡区", "rank_change"] == 1
+    assert july.loc["南康区", "rank_change"] == -1
+    assert [overview.rank_change_text(c) for c in (2, -1, 0, pd.NA)] == ["↑2", "↓1", "—", ""]
+    departments = overview.ranking(small_indicators, "department", overview.HAZARDS_FOUND)
+    assert departments["value"].tolist() == [12]
+    first = overview.ranking(small_indicators, ("county", "department"), overview.HAZARDS_FOUND, "2023-05")
+    assert first["previous_rank"].isna().all()
+
+
+def test_ranking_ties_share_a_rank():
+    frame = _indicators([("A县", "county", "2023-05", "supervised", 3), ("B县", "county", "2023-05", "supervised", 3),
+                         ("C县", "county", "2023-05", "supervised", 1)])
+    assert overview.ranking(frame, "county", "supervised")["rank"].tolist() == [1, 1, 3]
+
+
+def test_calendar_matches_the_plan():
+    stages = overview.campaign_stages()
+    assert len(stages) == 4 and stages["start"].iloc[0] == pd.Timestamp("2023-05-01")
+    assert stages["end"].iloc[-1] == pd.Timestamp("2024-01-01")
+    deadlines = overview.reporting_deadlines()
+    assert deadlines["due"].iloc[0] == pd.Timestamp("2023-06-23") and deadlines["due"].iloc[-1] == pd.Timestamp("2024-01-23")
+    assert overview.campaign_milestones().set_index("milestone")["due"]["final_summary"] == pd.Timestamp("2023-12-15")
+
+
+# --- charts -------------------------------------------------------------------------
+
+def _timeline(lang: str = "zh") -> hv.Overlay:
+    return campaign_timeline(overview.campaign_stages(), overview.reporting_deadlines(), overview.campaign_milestones(),
+                             SAMPLE_AS_OF, lang)
+
+
+def test_timeline_marks_stages_deadlines_and_today():
+    chart = _timeline()
+    stages, labels = chart.get(0), chart.get(1)
+    assert len(stages) == 4 and "部门精准执法" in list(labels.dimension_values("text"))
+    today = [element for element in chart if isinstance(element, hv.VLine)]
+    assert today[0].data == (pd.Timestamp(SAMPLE_AS_OF) - pd.Timestamp("2023-05-01")).days
+    assert len(chart.get(2)) == 8  # the monthly deadlines Jun 23 .. Jan 23
+    assert "Targeted enforcement" in list(_timeline("en").get(1).dimension_values("text"))
+
+
+def test_quota_bars_colour_units_behind(small_indicators):
+    progress = overview.quarter_progress(small_indicators, "2023Q3")
+    locals_ = progress[progress["unit_type"] == "county"]
+    chart = quota_bars(locals_, 30)
+    bars = chart.get(0)
+    assert dict(zip(bars.dimension_values("unit"), bars.dimension_values("status"))) == {"章贡区": "已达标", "南康区": "未报送"}
+    assert chart.get(1).data == 30
+
+
+@pytest.mark.parametrize("draw", ["timeline", "quota"])
+def test_charts_render_in_both_backends(draw, small_indicators):
+    if draw == "timeline":
+        chart = _timeline()
+    else:
+        chart = quota_bars(overview.quarter_progress(small_indicators, "2023Q2"), 30)
+    assert hv.render(chart, backend="bokeh") is not None
+    assert hv.render(chart, backend="matplotlib") is not None
+
+
+# --- views following the state ------------------------------------------------------
+
+def test_kpi_cards_follow_the_filters(shared, state):
+    cards = KpiCards(state=state, snapshot=shared.snapshot, selection=HazardSelection(state, shared))
+    everything = cards.cards["found"].value
+    state.units = ["章贡区"]
+    figures = cards.figures()
+    assert cards.cards["found"].value == f"{figures.hazards_found:,.0f}" != everything
+    assert cards.cards["fines"].value == f"{figures.fines_wan:,.2f}"
+    assert "整改率" in cards.cards["rectified"].detail and "%" in cards.cards["rectified"].detail
+    assert cards.cards["found"].note == ""
+    state.sectors = ["fire"]
+    assert cards.cards["found"].note == "按单位筛选"
+    assert cards.cards["overdue"].value == str(figures_overdue(shared, state))
+    state.unit_type = "department"  # 章贡区 is a county: nothing left
+    assert cards.cards["found"].value == "—"
+
+
+def figures_overdue(shared: SharedCampaign, state: DashboardState) -> int:
+    hazards = filter_hazards(shared.snapshot.campaign.unique_hazards, state.hazard_filter)
+    return int(hazards["overdue"].sum())
+
+
+def test_quota_progress_follows_quarter_and_unit_filter(shared, state):
+    quotas = QuotaProgress(state=state, snapshot=shared.snapshot)
+    assert quotas.quarter == "2023Q4"  # the quarter of the latest period
+    bars = quotas.charts["local"].object.get(0)
+    assert "章贡区" in set(bars.dimension_values("unit"))
+    quotas.quarter = "2023Q2"
+    expected = overview.quarter_progress(shared.snapshot.campaign.indicators, "2023Q2")
+    expected = expected[expected["unit_type"].isin(["county", "zone"])]
+    assert list(quotas.charts["local"].object.get(0).dimension_values("found")) == list(expected["hazards_found"].fillna(0))
+    state.unit_type = "department"
+    assert quotas.charts["local"].object is None and not quotas.chart_boxes["local"].visible
+    assert set(quotas.charts["department"].object.get(0).dimension_values("unit")) <= set(
+        expected["unit"]) | {u for u in shared.snapshot.units if u.startswith("市")}
+
+
+def test_ranking_tables_follow_measure_period_and_selection(shared, state):
+    tables = RankingTables(state=state, snapshot=shared.snapshot)
+    local = tables.tables["local"]
+    assert list(local.value.columns) == ["排名", "单位", "发现重大隐患（个）", "较上期"]
+    assert local.value["排名"].iloc[0] == 1
+    tables.measure = "supervised"
+    assert "挂牌督办隐患（个）" in local.value.columns
+    state.period_end = "2023-08"
+    expected = overview.ranking(shared.snapshot.campaign.indicators, ("county", "zone"), "supervised", "2023-08")
+    assert local.value["单位"].tolist() == expected["unit"].tolist()
+    state.units = [expected["unit"].iloc[2]]
+    assert local.selection == [2]
+    # A click on a row filters to that unit; a second click clears it.
+    tables._toggle_unit(local, 0)
+    assert state.units == [expected["unit"].iloc[0]]
+    tables._toggle_unit(local, 0)
+    assert state.units == []
+
+
+def test_ranking_table_in_english():
+    rows = pd.DataFrame({"rank": [1, 2], "unit": ["章贡区", "南康区"], "unit_type": ["county"] * 2, "value": [5.0, 3.0],
+                         "previous_rank": pd.array([2, pd.NA], dtype="Int64"), "rank_change": pd.array([1, pd.NA], dtype="Int64")})
+    table = ranking_table(rows, overview.HAZARDS_FOUND, "en")
+    assert table.columns.tolist() == ["Rank", "Unit", "Hazards found", "Change"]
+    assert table["Change"].tolist() == ["↑1", "new"]
+
+
+def test_views_stop_following_when_the_page_is_rebuilt(shared, state):
+    tables = RankingTables(state=state, snapshot=shared.snapshot)
+    state.lang = "en"  # the template rebuilds the page: these views are gone
+    before = tables.tables["local"].value
+    state.period_end = "2023-08"
+    assert tables.tables["local"].value is before
+
+
+def test_timeline_caption_and_page_build(shared, state):
+    timeline = CampaignTimeline(state=state, snapshot=shared.snapshot)
+    assert "2024-01-23" in timeline._caption.object
+    page = overview_page.build(state, shared.snapshot, shared)
+    assert isinstance(page, pn.Column)
+    assert "2023-12" in page[0].object

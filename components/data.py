@@ -7,7 +7,9 @@ its next poll and redraws.
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
+import gc
 import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -100,7 +102,9 @@ class SharedCampaign:
         campaign = self._store.campaign(self._fixed_as_of)
         if self._fixed_as_of is None:
             campaign = campaign.at(default_as_of(campaign))
-        return CampaignSnapshot.build(campaign, self._revision)
+        snapshot = CampaignSnapshot.build(campaign, self._revision)
+        _return_freed_memory()
+        return snapshot
 
     def ingest(self, files: list[tuple[str, bytes]], progress=None) -> list:
         """Store uploaded files and rebuild the shared dataset once; returns the ingest outcomes."""
@@ -117,6 +121,18 @@ class SharedCampaign:
             self._revision += 1
             self.snapshot = self._build()
         return outcomes
+
+
+def _return_freed_memory() -> None:
+    """Give the memory freed after a build (decoded files, intermediate frames) back to the OS.
+
+    A long-running server builds the dataset rarely; without this, glibc keeps the freed
+    arenas and the process stays at its build-time peak (about 200 MB more at province scale)."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
 
 
 _SHARED: dict[tuple[str, dt.date | None], SharedCampaign] = {}

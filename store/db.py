@@ -161,8 +161,6 @@ class Store:
             raise StoreError(f"无法打开数据库“{self.display_url}”：缺少数据库驱动（{error.name}），请先安装。") from error
         except sa.exc.SQLAlchemyError as error:
             raise StoreError(f"无法打开数据库“{self.display_url}”：{error.__class__.__name__}: {error.args[0] if error.args else ''}") from error
-        # Decoded results by (file id, sha256, parser version): rows never change under that key.
-        self._decoded: dict[tuple[int, str, int], WorkbookResult] = {}
 
     @property
     def display_url(self) -> str:
@@ -255,15 +253,10 @@ class Store:
         """Every stored file's result in ingestion order, re-reading those from an older parser."""
         self._reread_stale_results()
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(files.c.id, files.c.sha256, files.c.parser_version, files.c.result_json)
-                                .order_by(files.c.sequence)).all()
-        results = []
-        for row in rows:
-            key = (row.id, row.sha256, row.parser_version)
-            if key not in self._decoded:
-                self._decoded[key] = result_from_dict(json.loads(row.result_json))
-            results.append(self._decoded[key])
-        return results
+            rows = conn.execute(sa.select(files.c.result_json).order_by(files.c.sequence)).all()
+        # Decoded anew each time rather than cached: the campaign built from them holds what the
+        # dashboard needs, and keeping every file's records as well would double the memory.
+        return [result_from_dict(json.loads(row.result_json)) for row in rows]
 
     def campaign(self, as_of: dt.date | None = None) -> Campaign:
         """The campaign dataset built from everything stored, oldest ingestion first."""

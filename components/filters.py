@@ -6,7 +6,8 @@ the reset button) sets the widget. Each direction writes only when the value dif
 so a change never echoes back.
 
 ``HazardSelection`` applies the filter once per change for a whole session; every view
-of a page reads its ``mask``/``hazards`` instead of filtering again.
+of a page reads its ``mask``/``hazards`` instead of filtering again, and all of them
+update within one held document change.
 """
 
 from __future__ import annotations
@@ -67,7 +68,10 @@ class HazardSelection(param.Parameterized):
         snapshot = self._shared.snapshot
         unique = snapshot.campaign.unique_hazards
         mask = filter_mask(unique, self._state.hazard_filter, snapshot.search_text).to_numpy(dtype=bool)
-        self.param.update(snapshot=snapshot, mask=mask, hazards=unique[mask])
+        # Every view of the page updates in one document patch; freezing the document
+        # walks its model graph once for all the views rather than once per chart.
+        with pn.io.hold(freeze=True):
+            self.param.update(snapshot=snapshot, mask=mask, hazards=unique[mask])
 
 
 def _options(keys, label: Callable[[str, str], str], lang: str) -> dict[str, str]:

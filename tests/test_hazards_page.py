@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import panel as pn
 import pytest
+from bokeh.document import Document
 from panel.models.tabulator import CellClickEvent
 
 from components.charts_hazards import (
@@ -237,6 +238,38 @@ def test_page_charts_follow_the_filter(shared, state):
     statuses = charts["hb-chart-status"][()]
     expected = status_by_period(hazard_index(shared.snapshot), HazardSelection.for_session(state, shared).mask)
     assert statuses.dimension_values("count").sum() == expected["count"].sum()
+
+
+def test_bars_and_heatmap_share_one_count_per_filter_change(shared, state, monkeypatch):
+    counted = []
+
+    def counting(hazards):
+        counted.append(len(hazards))
+        return unit_sector_counts(hazards)
+
+    monkeypatch.setattr(hazards_page, "unit_sector_counts", counting)
+    charts = _page_charts(hazards_page.build(state, shared.snapshot, shared))
+    counted.clear()
+    state.units = ["章贡区"]
+    bars, heatmap = charts["hb-chart-by-unit"][()], charts["hb-chart-heatmap"][()]
+    assert counted == [len(HazardSelection.for_session(state, shared).hazards)]
+    assert set(bars.dimension_values("unit")) == set(heatmap.dimension_values("unit")) == {"章贡区"}
+
+
+def test_charts_update_their_rendered_figures_in_place(shared, state):
+    page = hazards_page.build(state, shared.snapshot, shared)
+    root = page.get_root(Document())
+
+    def figures() -> dict:
+        return {pane.css_classes[0]: pane._plots[root.ref["id"]][0].state for pane in page.select(pn.pane.HoloViews)}
+
+    before = figures()
+    assert len(before["hb-chart-by-unit"].x_range.factors) > 1
+    state.units = ["章贡区"]
+    after = figures()
+    assert all(after[name] is before[name] for name in before)
+    assert list(after["hb-chart-by-unit"].x_range.factors) == ["章贡区"]
+    assert list(after["hb-chart-heatmap"].y_range.factors) == ["章贡区"]
 
 
 def test_clicking_a_bar_or_a_heatmap_cell_filters_to_it(shared, state):

@@ -8,9 +8,13 @@ table row opens the hazard's detail.
 
 from __future__ import annotations
 
+import operator
+import weakref
+
 import holoviews as hv
 from holoviews.core.spaces import Callable
 import panel as pn
+import param
 from param.parameterized import batch_call_watchers
 
 from components.charts_hazards import hazards_by_unit_bars, status_over_time_bars, unit_sector_heatmap
@@ -42,14 +46,55 @@ def _summary(selection: HazardSelection, snapshot: CampaignSnapshot, lang: str) 
                             sizing_mode="stretch_width")
 
 
-def _chart(selection: HazardSelection, draw, css_class: str, lang: str) -> tuple[hv.DynamicMap, pn.viewable.Viewable]:
-    """A chart ``draw(mask)`` redrawn when the selection changes, with the empty state when nothing is selected."""
-    # Not memoized: hashing the mask on every change would cost more than drawing.
-    dmap = hv.DynamicMap(Callable(draw, memoize=False), streams=[hv.streams.Params(selection, ["mask"])])
-    has_rows = pn.bind(lambda mask: bool(mask.any()), selection.param.mask)
+class HazardFigures(param.Parameterized):
+    """What the hazards page's charts draw, aggregated once per filter change of a session.
+
+    The bars and the heatmap share one ``unit_sector`` frame; each chart is a DynamicMap
+    fed from these parameters, so a filter change updates the charts' Bokeh data in place
+    instead of building new figures.
+    """
+
+    unit_sector = param.DataFrame(doc="metrics.hazards.unit_sector_counts of the selected hazards")
+    statuses = param.DataFrame(doc="metrics.hazards.status_by_period of the selected hazards")
+    has_rows = param.Boolean(doc="Whether the filter leaves any hazard")
+
+    _by_selection: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def __init__(self, selection: HazardSelection, **params):
+        super().__init__(**params)
+        self._selection = selection
+        self._aggregate()
+        selection.param.watch(self._aggregate, "mask")
+
+    @classmethod
+    def for_selection(cls, selection: HazardSelection) -> HazardFigures:
+        """One per session, so the pages rebuilt on a language switch do not aggregate again."""
+        if selection not in cls._by_selection:
+            cls._by_selection[selection] = cls(selection)
+        return cls._by_selection[selection]
+
+    def _aggregate(self, *_events) -> None:
+        # From the selection's own snapshot: after an upload the selection may move on
+        # to the new data a moment before this page is rebuilt.
+        selection = self._selection
+        self.param.update(
+            unit_sector=unit_sector_counts(selection.hazards),
+            statuses=status_by_period(hazard_index(selection.snapshot), selection.mask),
+            has_rows=bool(len(selection.hazards)),
+        )
+
+
+def _chart(figures: HazardFigures, frame: str, draw, css_class: str, lang: str) -> tuple[hv.DynamicMap, pn.viewable.Viewable]:
+    """The chart ``draw(figures.<frame>, lang)``, redrawn in place when that frame changes, with the
+    empty state when nothing is selected."""
+    # Not memoized: hashing the frame on every change would cost more than drawing.
+    # Framewise: the factors (units, sectors) and the counts' range follow each frame.
+    dmap = hv.DynamicMap(
+        Callable(lambda **frames: draw(frames[frame], lang).opts(framewise=True, backend="bokeh"), memoize=False),
+        streams=[hv.streams.Params(figures, [frame])])
     view = pn.Column(
-        pn.pane.HoloViews(dmap, sizing_mode="stretch_width", visible=has_rows, css_classes=[css_class]),
-        pn.pane.Alert(tr("no_data", lang), alert_type="light", visible=pn.bind(lambda rows: not rows, has_rows)),
+        pn.pane.HoloViews(dmap, sizing_mode="stretch_width", visible=figures.param.has_rows, css_classes=[css_class]),
+        pn.pane.Alert(tr("no_data", lang), alert_type="light", visible=pn.bind(operator.not_, figures.param.has_rows)),
         sizing_mode="stretch_width",
     )
     return dmap, view
@@ -58,20 +103,12 @@ def _chart(selection: HazardSelection, draw, css_class: str, lang: str) -> tuple
 def build(state: DashboardState, snapshot: CampaignSnapshot, shared: SharedCampaign) -> pn.viewable.Viewable:
     lang = state.lang
     selection = HazardSelection.for_session(state, shared)
+    figures = HazardFigures.for_selection(selection)
     sector_keys = {sector_label(key, lang): key for key in SECTOR_KEYS}
 
-    # Drawn from the selection's own snapshot: after an upload the selection may move on
-    # to the new data a moment before this page is rebuilt.
-    def unit_sector_selected(mask):
-        return unit_sector_counts(selection.snapshot.campaign.unique_hazards[mask])
-
-    bars, bars_view = _chart(
-        selection, lambda mask: hazards_by_unit_bars(unit_sector_selected(mask), lang), "hb-chart-by-unit", lang)
-    heatmap, heatmap_view = _chart(
-        selection, lambda mask: unit_sector_heatmap(unit_sector_selected(mask), lang), "hb-chart-heatmap", lang)
-    _status, status_view = _chart(
-        selection, lambda mask: status_over_time_bars(status_by_period(hazard_index(selection.snapshot), mask), lang),
-        "hb-chart-status", lang)
+    bars, bars_view = _chart(figures, "unit_sector", hazards_by_unit_bars, "hb-chart-by-unit", lang)
+    heatmap, heatmap_view = _chart(figures, "unit_sector", unit_sector_heatmap, "hb-chart-heatmap", lang)
+    _status, status_view = _chart(figures, "statuses", status_over_time_bars, "hb-chart-status", lang)
 
     def filter_unit(x=None, y=None) -> None:
         if x is not None:

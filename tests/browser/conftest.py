@@ -171,3 +171,20 @@ def wait_ready(page, timeout: float = 30_000) -> None:
         f"Bokeh.documents.every(d => d.is_idle) && performance.now() - window.__hbLastMessage > {QUIET_MS}",
         timeout=timeout,
     )
+
+
+def click_row_until(page, cell, done: str, attempts: int = 3, wait_ms: int = 8_000) -> None:
+    """Click a Tabulator cell until ``done`` (a JS predicate) holds.
+
+    Under heavy CPU load a row click is occasionally not acted on (seen in ~1 of 10 loaded
+    runs, not reproduced on a quiet machine); an officer would click again, and so does
+    the test, at most ``attempts`` times. The effect itself is still asserted."""
+    for _ in range(attempts - 1):
+        cell.click()
+        try:
+            page.wait_for_function(done, timeout=wait_ms)
+            return
+        except Exception:  # playwright's TimeoutError: not acted on yet
+            continue
+    cell.click()
+    page.wait_for_function(done, timeout=30_000)

@@ -14,7 +14,7 @@ from openpyxl import Workbook
 
 from loaders.reference import INDICATORS
 
-from tests.browser.conftest import free_port, screenshot, start_server, stop_server, wait_ready
+from tests.browser.conftest import click_row_until, free_port, screenshot, start_server, stop_server, wait_ready
 
 GOOD_FILE = "章贡区2024年1月调度表.xlsx"
 BAD_FILE = "报送说明.xlsx"
@@ -71,10 +71,10 @@ def test_dispatch_hazard_row_opens_the_hazard(page, server):
     stalled = page.locator(".hb-dispatch-stalled .tabulator-row").first
     stalled.wait_for()
     enterprise = stalled.locator(".tabulator-cell[tabulator-field=enterprise]").inner_text()
-    stalled.locator(".tabulator-cell[tabulator-field=description]").click()
     # The state (page, hazard) is mirrored in the URL by replaceState: no navigation event to wait for.
-    page.wait_for_function("() => { const query = new URLSearchParams(location.search); "
-                           "return query.get('page') === 'hazards' && query.get('hazard'); }")
+    click_row_until(page, stalled.locator(".tabulator-cell[tabulator-field=description]"),
+                    "() => { const query = new URLSearchParams(location.search); "
+                    "return query.get('page') === 'hazards' && query.get('hazard'); }")
     page.locator(".hb-hazard-detail .hb-detail-body", has_text=enterprise).wait_for()
     wait_ready(page)
     screenshot(page, "dispatch-opened-hazard")

@@ -7,7 +7,7 @@ import re
 from urllib.parse import parse_qs, unquote, urlparse
 
 import pytest
-from tests.browser.conftest import screenshot, wait_ready
+from tests.browser.conftest import click_row_until, screenshot, wait_ready
 
 pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import expect  # noqa: E402
@@ -121,7 +121,8 @@ def test_clicking_a_table_row_opens_the_hazard_detail(page, server):
     failed = _open(page, server)
     first_row = page.locator(".hb-hazard-table .tabulator-row").first
     enterprise = first_row.locator(".tabulator-cell[tabulator-field='enterprise']").inner_text()
-    first_row.locator(".tabulator-cell[tabulator-field='enterprise']").click()
+    click_row_until(page, first_row.locator(".tabulator-cell[tabulator-field='enterprise']"),
+                    "() => Boolean(new URLSearchParams(location.search).get('hazard'))")
     detail = page.locator(".hb-hazard-detail")
     expect(detail).to_contain_text(enterprise)
     expect(detail).to_contain_text("整改历程")

@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot, wait_ready
+from tests.browser.conftest import click_row_until, screenshot, wait_ready
 
 
 
@@ -43,7 +43,7 @@ def test_clicking_a_ranked_county_filters_the_cards(server, page):
     unit_cell = first_row.locator('.tabulator-cell[tabulator-field="单位"]')
     county = unit_cell.inner_text()
     hazards_found = first_row.locator('.tabulator-cell[tabulator-field="发现重大隐患（个）"]').inner_text()
-    unit_cell.click()
+    click_row_until(page, unit_cell, "() => JSON.parse(new URLSearchParams(location.search).get('units') || '[]').length === 1")
     expect(page.locator(".hb-kpi-found .hb-kpi-value")).to_have_text(hazards_found)
     assert hazards_found != everything
     expect(page.locator(".hb-kpi-scope")).to_contain_text("1 个单位")

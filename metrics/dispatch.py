@@ -45,8 +45,9 @@ def new_hazards(unique_hazards: pd.DataFrame, period: str) -> pd.DataFrame:
 def newly_rectified(hazards: pd.DataFrame, period: str) -> pd.DataFrame:
     """Rows of ``hazards`` (per period) rectified in ``period`` but not when last listed before it."""
     now = hazards[(hazards["period"] == period) & (hazards["status"] == "rectified")]
-    before = hazards[hazards["period"] < period].drop_duplicates("hazard_id", keep="last")
-    was = before.set_index("hazard_id")["status"]
+    # Two columns of the earlier rows, not all of them: at province scale they are most of the frame.
+    earlier = hazards.loc[hazards["period"] < period, ["hazard_id", "status"]]
+    was = earlier.drop_duplicates("hazard_id", keep="last").set_index("hazard_id")["status"]
     prior_status = now["hazard_id"].map(was)
     return now[prior_status.notna() & (prior_status != "rectified")]
 

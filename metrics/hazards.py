@@ -45,7 +45,10 @@ class HazardIndex:
             "period": per_period["period"].to_numpy(),
             "status": per_period["status"].to_numpy(),
         })
-        history = hazards.sort_values(["hazard_id", "period", "source_row"], kind="stable").set_index("hazard_id")
+        # Only the columns a hazard's history shows: a full copy of ``hazards`` is the largest
+        # frame of the dataset (~270 MB at province scale).
+        history = (hazards[["hazard_id", *HISTORY_COLUMNS]]
+                   .sort_values(["hazard_id", "period", "source_row"], kind="stable").set_index("hazard_id"))
         registry = campaign.registry.copy()
         registry["enterprise_key"] = registry["enterprise"].fillna("").astype(str).map(normalize_text)
         registry = registry.drop_duplicates("enterprise_key", keep="last").set_index("enterprise_key")

@@ -54,7 +54,7 @@ def _navigation(state: DashboardState) -> pn.viewable.Viewable:
         column = pn.Column(sizing_mode="stretch_width", css_classes=["hb-nav"])
         for name in PAGES:
             button = pn.widgets.Button(
-                name=tr(name, lang), button_type="primary" if name == page else "light",
+                label=tr(name, lang), color="primary" if name == page else "light",
                 sizing_mode="stretch_width", css_classes=[f"hb-nav-{name}"],
             )
             button.on_click(lambda _event, name=name: setattr(state, "page", name))
@@ -72,13 +72,13 @@ def _navigation(state: DashboardState) -> pn.viewable.Viewable:
 
 
 def _language_switch(state: DashboardState) -> pn.widgets.Button:
-    button = pn.widgets.Button(name=tr("language", state.lang), button_type="light", css_classes=["hb-lang"], width=90)
+    button = pn.widgets.Button(label=tr("language", state.lang), color="light", css_classes=["hb-lang"], width=90)
 
     def toggle(_event) -> None:
         state.lang = "en" if state.lang == "zh" else "zh"
 
     def relabel(event) -> None:
-        button.name = tr("language", event.new)
+        button.label = tr("language", event.new)
 
     button.on_click(toggle)
     state.param.watch(relabel, "lang")

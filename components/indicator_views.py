@@ -9,7 +9,6 @@ filters apply here, and a note says so when a sector filter is active.
 
 from __future__ import annotations
 
-import functools
 from typing import Callable
 
 import holoviews as hv
@@ -64,32 +63,13 @@ COMPARE_DEFAULT_UNITS = 3
 TABLE_PAGE_SIZE = 10
 
 
-class _ByIdentity:
-    """Wraps a frame so ``lru_cache`` keys on the object itself (frames are not hashable)."""
-
-    __slots__ = ("frame",)
-
-    def __init__(self, frame: pd.DataFrame):
-        self.frame = frame
-
-    def __hash__(self) -> int:
-        return id(self.frame)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _ByIdentity) and other.frame is self.frame
-
-
-@functools.lru_cache(maxsize=512)
-def _derived(indicators: _ByIdentity, scope: Scope, function: Callable, args: tuple) -> pd.DataFrame:
-    return function(metrics.restrict(indicators.frame, *scope), *args)
-
-
 def derived(snapshot: CampaignSnapshot, scope: Scope, function: Callable, *args) -> pd.DataFrame:
     """``function(restricted indicators, *args)``, computed once per dataset and scope for all sessions.
 
     The result is shared: callers must not modify it.
     """
-    return _derived(_ByIdentity(snapshot.campaign.indicators), scope, function, tuple(args))
+    return snapshot.derived(("indicators", scope, function, tuple(args)),
+                            lambda: function(metrics.restrict(snapshot.campaign.indicators, *scope), *args))
 
 
 def scope_of(state: DashboardState, with_units: bool = True) -> Scope:

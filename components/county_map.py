@@ -31,8 +31,8 @@ import param
 from holoviews.core.spaces import Callable
 from matplotlib.path import Path as PolygonPath
 
-from components.data import SharedCampaign
 import components.chart_style  # noqa: F401  (CJK fonts for matplotlib)
+from components.data import CampaignSnapshot, SharedCampaign
 from components.i18n import register_labels, tr
 from components.kpi import format_count, latest_for, report_period
 from components.page_view import PageView
@@ -211,6 +211,11 @@ _FIGURE_PARAMS = tuple(name for name in FILTER_PARAMS if name not in ("units", "
 MAP_UNITS = (*COUNTIES, *ZONES)
 
 
+def enterprises_for(snapshot: CampaignSnapshot, period: str | None) -> pd.Series:
+    """Enterprises per unit from the forms up to ``period``, computed once per snapshot for every session."""
+    return snapshot.derived(("map_enterprises", period), lambda: enterprises_by_unit(latest_for(snapshot, period)))
+
+
 class CountyMap(PageView):
     """The session's map: measure buttons, the county choropleth and the zones table, following the filters."""
 
@@ -251,9 +256,7 @@ class CountyMap(PageView):
     def _refresh_figures(self) -> None:
         unique = self.snapshot.campaign.unique_hazards
         mask = filter_mask(unique, map_filter(self.state.hazard_filter), self.snapshot.search_text)
-        period = report_period(self.state, self.snapshot)
-        enterprises = self.snapshot.derived(("map_enterprises", period),
-                                            lambda: enterprises_by_unit(latest_for(self.snapshot, period)))
+        enterprises = enterprises_for(self.snapshot, report_period(self.state, self.snapshot))
         self.figures = unit_figures(unique[mask], enterprises, MAP_UNITS)
 
     @param.depends("figures", "measure", "selected", watch=True, on_init=False)

@@ -20,7 +20,11 @@ from components.data import CampaignSnapshot
 from components.i18n import register_labels, tr
 from components.kpi import report_period
 from components.page_view import PageView
-from loaders.reference import QUOTA_COUNTY_HAZARDS, QUOTA_DEPARTMENT_HAZARDS, QUOTA_TYPICAL_CASES
+from loaders.reference import (
+    QUOTA_COUNTY_HAZARDS,
+    QUOTA_DEPARTMENT_HAZARDS,
+    QUOTA_TYPICAL_CASES,
+)
 from metrics import dispatch, overview
 
 # The two groups ranked and held to quotas separately: localities (各地) and city departments.
@@ -82,6 +86,12 @@ def ranking_table(rows: pd.DataFrame, measure: str, lang: str) -> pd.DataFrame:
     })
 
 
+def ranking_for(snapshot: CampaignSnapshot, unit_types: tuple[str, ...], measure: str, period: str | None) -> pd.DataFrame:
+    """``metrics.overview.ranking``, computed once per snapshot for every session (and the meeting screen)."""
+    return snapshot.derived(("overview_ranking", unit_types, measure, period),
+                            lambda: overview.ranking(snapshot.campaign.indicators, unit_types, measure, period))
+
+
 class RankingTables(PageView):
     """Counties and departments ranked side by side by the chosen measure, at the report period."""
 
@@ -110,10 +120,8 @@ class RankingTables(PageView):
 
     def rows(self, group: str) -> pd.DataFrame:
         """The ranking of ``group`` ("local" or "department") for the current measure and period."""
-        period = report_period(self.state, self.snapshot)
         types = LOCAL_TYPES if group == "local" else DEPARTMENT_TYPES
-        return self.snapshot.derived(("overview_ranking", types, self.measure, period),
-                             lambda: overview.ranking(self.snapshot.campaign.indicators, types, self.measure, period))
+        return ranking_for(self.snapshot, types, self.measure, report_period(self.state, self.snapshot))
 
     @param.depends("measure", watch=True)
     def _refresh(self) -> None:

@@ -17,14 +17,17 @@ from panel.custom import JSComponent
 
 from components.charts_indicators import unit_ranking_chart
 from components.charts_overview import campaign_timeline
-from components.county_map import county_choropleth
+from components.county_map import county_choropleth, enterprises_for
 from components.data import CampaignSnapshot, SharedCampaign
+from components.dispatch_views import review_for
 from components.filters import HazardSelection
 from components.i18n import register_labels, supervision_label, tr
+from components.kpi import latest_for, report_period
+from components.ranking import ranking_for
 from components.state import FILTER_PARAMS, DashboardState
 from loaders.reference import COUNTIES
-from metrics import dispatch, indicators, overview
-from metrics.map import enterprises_by_unit, unit_figures
+from metrics import indicators, overview
+from metrics.map import unit_figures
 
 SLIDES = ("overview", "ranking", "map", "hazards", "enforcement")
 TOP_ROWS = 10
@@ -151,7 +154,9 @@ class MeetingScreen(pn.viewable.Viewer):
 
     def _overview(self, lang: str) -> pn.viewable.Viewable:
         spec = self.state.hazard_filter
-        figures = overview.kpis(self.snapshot.campaign.indicators, self._selection.hazards, spec)
+        period = report_period(self.state, self.snapshot)
+        figures = overview.kpis(self.snapshot.campaign.indicators, self._selection.hazards, spec, period,
+                                latest_for(self.snapshot, period))
         rate = figures.rectification_rate
         cards = "".join([
             _kpi_html(tr("mt_found", lang), _fmt(figures.hazards_found)),
@@ -173,7 +178,8 @@ class MeetingScreen(pn.viewable.Viewer):
         )
 
     def _ranking_table(self, unit_types: tuple[str, ...], title_key: str, lang: str) -> str:
-        ranked = overview.ranking(self.snapshot.campaign.indicators, unit_types, overview.HAZARDS_FOUND).head(TOP_ROWS)
+        period = report_period(self.state, self.snapshot)
+        ranked = ranking_for(self.snapshot, unit_types, overview.HAZARDS_FOUND, period).head(TOP_ROWS)
         if ranked.empty:
             return f'<div class="hb-panel-title">{tr(title_key, lang)}</div><div class="hb-empty">{tr("no_data", lang)}</div>'
         changes = [overview.rank_change_text(c) for c in ranked["rank_change"]]
@@ -191,8 +197,8 @@ class MeetingScreen(pn.viewable.Viewer):
 
     def _map(self, lang: str) -> pn.viewable.Viewable:
         hazards = self._selection.hazards
-        latest = overview.latest_cumulative(self.snapshot.campaign.indicators)
-        figures = unit_figures(hazards, enterprises_by_unit(latest), list(COUNTIES))
+        enterprises = enterprises_for(self.snapshot, report_period(self.state, self.snapshot))
+        figures = unit_figures(hazards, enterprises, list(COUNTIES))
         chart = county_choropleth(figures["hazards"], tr("mt_found", lang), selected=self.state.units, details=figures, lang=lang)
         # The dashboard's map definition, enlarged for the room: same aspect, larger labels.
         size = chart.opts.get("plot", backend="bokeh").kwargs
@@ -209,8 +215,9 @@ class MeetingScreen(pn.viewable.Viewer):
         headers = [tr("mt_unit", lang), tr("mt_enterprise", lang), tr("mt_days_overdue", lang)]
         left = f'<div class="hb-panel-title">{tr("mt_overdue_list", lang)}</div>' + (
             _table_html(headers, rows) if rows else f'<div class="hb-empty">{tr("mt_none", lang)}</div>')
-        campaign = self.snapshot.campaign
-        stalled = dispatch.stalled_supervised(campaign.hazards, campaign.unique_hazards, self.snapshot.as_of)
+        # Stalled supervision stands as of the as-of date whatever period is reviewed: the weekly
+        # dispatch page's shared review already holds it.
+        stalled = review_for(self.snapshot, self.snapshot.latest_period, None).stalled
         stalled = stalled[stalled["hazard_id"].isin(hazards["hazard_id"])].head(TOP_ROWS)
         rows = [[u, e, supervision_label(level, lang), str(d)]
                 for u, e, level, d in zip(stalled["unit"], stalled["enterprise"], stalled["supervision_level"], stalled["days_supervised"])]

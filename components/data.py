@@ -22,12 +22,17 @@ from metrics.dispatch import filing_deadline
 from metrics.filters import search_index
 
 
+def received_periods(campaign: Campaign) -> list[str]:
+    """The periods (YYYY-MM) any submission covers, oldest first."""
+    return sorted(set(campaign.submissions["period"].dropna())) if not campaign.submissions.empty else []
+
+
 def default_as_of(campaign: Campaign, today: dt.date | None = None) -> dt.date:
     """Today, but never later than the filing deadline of the latest period received:
     a finished campaign is shown as it stood when its last forms came in, not with
     every open hazard counted overdue years later."""
     today = today or dt.date.today()
-    periods = sorted(set(campaign.submissions["period"].dropna())) if not campaign.submissions.empty else []
+    periods = received_periods(campaign)
     if not periods:
         return today
     return min(today, filing_deadline(periods[-1]))
@@ -59,7 +64,7 @@ class CampaignSnapshot:
 
     @classmethod
     def build(cls, campaign: Campaign, revision: int) -> CampaignSnapshot:
-        periods = sorted(set(campaign.submissions["period"].dropna())) if not campaign.submissions.empty else []
+        periods = received_periods(campaign)
         units = sorted(set(campaign.submissions["unit"])) if not campaign.submissions.empty else []
         return cls(campaign, campaign.as_of, revision, search_index(campaign.unique_hazards), periods, units)
 

@@ -331,10 +331,10 @@ def _parse_values(grid: SheetGrid, keys: tuple[str, ...], cells: list[tuple[int,
         raw = grid.value(r, c)
         if len(cells) >= 2 and not is_not_reported(grid.value(*cells[1])):
             parsed = (parse_number(raw), parse_number(grid.value(*cells[1])))
-            refs = (grid.issue(r, c, "", "").cell, grid.issue(*cells[1], "", "").cell)
+            refs = (cell_ref(r, c), cell_ref(*cells[1]))
         else:
             parsed = parse_pair(raw)
-            refs = (grid.issue(r, c, "", "").cell,) * 2
+            refs = (cell_ref(r, c),) * 2
         for key, value, ref in zip(keys, parsed, refs):
             if value.error:
                 issues.append(Issue(grid.file, grid.name, ref, "error", f"“{INDICATOR_BY_KEY[key].label}”{value.error}", "bad_value"))
@@ -345,7 +345,7 @@ def _parse_values(grid: SheetGrid, keys: tuple[str, ...], cells: list[tuple[int,
     r, c = cells[0]
     raw = grid.value(r, c)
     parsed = parse_bool(raw) if INDICATOR_BY_KEY[key].kind == "bool" else parse_number(raw)
-    ref = grid.issue(r, c, "", "").cell
+    ref = cell_ref(r, c)
     if parsed.error:
         issues.append(Issue(grid.file, grid.name, ref, "error", f"“{INDICATOR_BY_KEY[key].label}”{parsed.error}", "bad_value"))
     elif parsed.reported:

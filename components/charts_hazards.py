@@ -32,7 +32,7 @@ SECTOR_COLORS = dict(zip(
 ))
 STATUS_COLORS = {"rectified": "#2e7d32", "in_progress": "#f9a825", "not_started": "#c62828"}
 CHART_HEIGHT = 340
-HEATMAP_ROW_PX = 18  # one row per unit, readable whatever the number of units
+HEATMAP_HEIGHT = 380  # the sector rows, the rotated unit names and the title
 
 
 def _dimensions(lang: str) -> dict[str, hv.Dimension]:
@@ -66,13 +66,11 @@ def hazards_by_unit_bars(counts: pd.DataFrame, lang: str = "zh") -> hv.Bars:
 
 
 def unit_sector_heatmap(counts: pd.DataFrame, lang: str = "zh") -> hv.HeatMap:
-    """Hazards per sector (x) and unit (y, the units with most hazards on top), from
-    ``metrics.hazards.unit_sector_counts``."""
+    """Hazards per unit (x, in the frame's order) and sector (y), from ``metrics.hazards.unit_sector_counts``."""
     data, _colors = _labelled_sectors(counts, lang)
     dims = _dimensions(lang)
-    height = max(CHART_HEIGHT, 120 + HEATMAP_ROW_PX * data["unit"].nunique())
-    heatmap = hv.HeatMap(data, [dims["sector"], dims["unit"]], dims["count"]).opts(
-        cmap="Reds", colorbar=True, xrotation=45, invert_yaxis=True, responsive=True, height=height,
+    heatmap = hv.HeatMap(data, [dims["unit"], dims["sector"]], dims["count"]).opts(
+        cmap="Reds", colorbar=True, xrotation=45, invert_yaxis=True, responsive=True, height=HEATMAP_HEIGHT,
         tools=["hover", "tap"], shared_axes=False, title=tr("chart_heatmap", lang), backend="bokeh",
     )
     return heatmap.opts(cmap="Reds", colorbar=True, xrotation=45, title=tr("chart_heatmap", lang), backend="matplotlib")

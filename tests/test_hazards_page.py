@@ -10,6 +10,7 @@ import pandas as pd
 import panel as pn
 import pytest
 from bokeh.document import Document
+from bokeh.plotting import figure as Figure
 from panel.models.tabulator import CellClickEvent
 
 from components.charts_hazards import (
@@ -26,6 +27,7 @@ from metrics.hazards import (
     STATUSES,
     hazard_history,
     registry_entry,
+    selected_unit_sector_counts,
     status_by_period,
     unit_sector_counts,
 )
@@ -52,6 +54,18 @@ def test_unit_sector_counts_add_up_and_put_the_biggest_unit_first(campaign):
     per_unit = counts.groupby("unit", sort=False)["count"].sum()
     assert per_unit.iloc[0] == per_unit.max()
     assert unit_sector_counts(campaign.unique_hazards.iloc[:0]).empty
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_counts_from_the_index_equal_counts_of_the_selected_hazards(shared, campaign, seed):
+    unique = campaign.unique_hazards
+    selected = np.random.default_rng(seed).random(len(unique)) < [0.0, 0.01, 0.3, 0.9, 1.0][seed]
+    index = hazard_index(shared.snapshot)
+    order = ["章贡区", "于都县"]  # the other units after these two
+    for unit_order in (None, order):
+        expected = unit_sector_counts(unique[selected], unit_order)
+        got = selected_unit_sector_counts(index, selected, unit_order)
+        assert got.astype(object).values.tolist() == expected.astype(object).values.tolist()
 
 
 def test_status_by_period_counts_each_hazard_in_every_period_it_was_reported(shared, campaign):
@@ -225,8 +239,18 @@ def test_detail_counts_days_overdue_from_the_snapshot_date(shared, state, campai
 
 # --- the page ---------------------------------------------------------------------------------------
 
-def _page_charts(page) -> dict[str, hv.DynamicMap]:
-    return {pane.css_classes[0]: pane.object for pane in page.select(pn.pane.HoloViews)}
+def _page_charts(page) -> dict[str, Figure]:
+    """The page's live Bokeh figures by their CSS class."""
+    return {pane.object.css_classes[0]: pane.object for pane in page.select(pn.pane.Bokeh)}
+
+
+def _data(figure: Figure) -> dict:
+    return figure.renderers[0].data_source.data
+
+
+def _tap(figure: Figure, row: int) -> None:
+    """What a click on a glyph does: the browser selects its row of the data source."""
+    figure.renderers[0].data_source.selected.indices = [row]
 
 
 def test_page_charts_follow_the_filter(shared, state):
@@ -234,66 +258,100 @@ def test_page_charts_follow_the_filter(shared, state):
     charts = _page_charts(page)
     assert set(charts) == {"hb-chart-by-unit", "hb-chart-heatmap", "hb-chart-status"}
     state.unit_type = "department"
-    assert all(unit.startswith("市") for unit in charts["hb-chart-by-unit"][()].dimension_values("unit"))
-    statuses = charts["hb-chart-status"][()]
-    expected = status_by_period(hazard_index(shared.snapshot), HazardSelection.for_session(state, shared).mask)
-    assert statuses.dimension_values("count").sum() == expected["count"].sum()
+    selection = HazardSelection.for_session(state, shared)
+    assert set(charts["hb-chart-by-unit"].x_range.factors) == set(selection.hazards["unit"])
+    assert all(unit.startswith("市") for unit in charts["hb-chart-by-unit"].x_range.factors)
+    assert set(charts["hb-chart-heatmap"].x_range.factors) == set(selection.hazards["unit"])
+    bars = _data(charts["hb-chart-by-unit"])
+    assert sum(sum(bars[column]) for column in bars if column != "x") == len(selection.hazards)
+    statuses = _data(charts["hb-chart-status"])
+    expected = status_by_period(hazard_index(shared.snapshot), selection.mask)
+    assert sum(sum(statuses[column]) for column in statuses if column != "x") == expected["count"].sum()
+
+
+def test_units_keep_the_dataset_order_whatever_the_filter(shared, state, campaign):
+    page = hazards_page.build(state, shared.snapshot, shared)
+    bars = _page_charts(page)["hb-chart-by-unit"]
+    everything = list(bars.x_range.factors)
+    assert everything == list(unit_sector_counts(campaign.unique_hazards)["unit"].unique())
+    state.overdue_only = True
+    overdue_units = set(campaign.unique_hazards.loc[campaign.unique_hazards["overdue"], "unit"])
+    assert list(bars.x_range.factors) == [unit for unit in everything if unit in overdue_units]
 
 
 def test_bars_and_heatmap_share_one_count_per_filter_change(shared, state, monkeypatch):
     counted = []
 
-    def counting(hazards):
-        counted.append(len(hazards))
-        return unit_sector_counts(hazards)
+    def counting(index, selected, unit_order=None):
+        counted.append(int(selected.sum()))
+        return selected_unit_sector_counts(index, selected, unit_order)
 
-    monkeypatch.setattr(hazards_page, "unit_sector_counts", counting)
+    monkeypatch.setattr(hazards_page, "selected_unit_sector_counts", counting)
     charts = _page_charts(hazards_page.build(state, shared.snapshot, shared))
     counted.clear()
     state.units = ["章贡区"]
-    bars, heatmap = charts["hb-chart-by-unit"][()], charts["hb-chart-heatmap"][()]
     assert counted == [len(HazardSelection.for_session(state, shared).hazards)]
-    assert set(bars.dimension_values("unit")) == set(heatmap.dimension_values("unit")) == {"章贡区"}
+    assert set(_data(charts["hb-chart-by-unit"])["x"]) == set(_data(charts["hb-chart-heatmap"])["x"]) == {"章贡区"}
 
 
-def test_charts_update_their_rendered_figures_in_place(shared, state):
+def test_charts_update_their_figures_in_place(shared, state):
     page = hazards_page.build(state, shared.snapshot, shared)
-    root = page.get_root(Document())
-
-    def figures() -> dict:
-        return {pane.css_classes[0]: pane._plots[root.ref["id"]][0].state for pane in page.select(pn.pane.HoloViews)}
-
-    before = figures()
+    page.get_root(Document())
+    before = _page_charts(page)
     assert len(before["hb-chart-by-unit"].x_range.factors) > 1
+    sectors = list(before["hb-chart-heatmap"].y_range.factors)
+    height = before["hb-chart-heatmap"].height
     state.units = ["章贡区"]
-    after = figures()
+    after = _page_charts(page)
     assert all(after[name] is before[name] for name in before)
     assert list(after["hb-chart-by-unit"].x_range.factors) == ["章贡区"]
-    assert list(after["hb-chart-heatmap"].y_range.factors) == ["章贡区"]
+    assert list(after["hb-chart-heatmap"].x_range.factors) == ["章贡区"]
+    # Every sector stays a row, so the heatmap keeps its height (the page below it does not move).
+    assert list(after["hb-chart-heatmap"].y_range.factors) == sectors and len(sectors) == 11
+    assert after["hb-chart-heatmap"].height == height
 
 
 def test_clicking_a_bar_or_a_heatmap_cell_filters_to_it(shared, state):
     page = hazards_page.build(state, shared.snapshot, shared)
     charts = _page_charts(page)
-    bar_tap = next(s for s in hv.streams.Stream.registry[charts["hb-chart-by-unit"]] if isinstance(s, hv.streams.Tap))
-    cell_tap = next(s for s in hv.streams.Stream.registry[charts["hb-chart-heatmap"]] if isinstance(s, hv.streams.Tap))
+    bars, heatmap = charts["hb-chart-by-unit"], charts["hb-chart-heatmap"]
 
-    bar_tap.event(x="章贡区", y=10)
+    _tap(bars, _data(bars)["x"].index("章贡区"))
     assert state.units == ["章贡区"]
-    bar_tap.event(x="章贡区", y=10)
+    assert bars.renderers[0].data_source.selected.indices == []  # no glyph stays dimmed
+    _tap(bars, _data(bars)["x"].index("章贡区"))
     assert state.units == []
 
-    cell_tap.event(x="消防", y="于都县")
+    cells = _data(heatmap)
+    row = next(i for i, (x, y) in enumerate(zip(cells["x"], cells["y"], strict=True)) if (x, y) == ("于都县", "消防"))
+    _tap(heatmap, row)
     assert state.units == ["于都县"] and state.sectors == ["fire"]
+
+
+def test_live_charts_draw_what_the_chart_definitions_draw(shared, campaign):
+    """The page's figures and the HoloViews definitions (exports, notebooks) show the same counts."""
+    state = DashboardState(page="hazards", unit_type="county")
+    charts = _page_charts(hazards_page.build(state, shared.snapshot, shared))
+    selection = HazardSelection.for_session(state, shared)
+    definition = hazards_by_unit_bars(unit_sector_counts(selection.hazards))
+    drawn = definition.dframe().groupby(["unit", "sector"])["count"].sum()
+    bars = _data(charts["hb-chart-by-unit"])
+    live = pd.DataFrame({column: bars[column] for column in bars if column != "x"}, index=bars["x"]).stack()
+    assert live[live > 0].sort_index().to_dict() == drawn[drawn > 0].sort_index().to_dict()
+    heatmap = _data(charts["hb-chart-heatmap"])
+    cells = dict(zip(zip(heatmap["x"], heatmap["y"], strict=True), heatmap["count"], strict=True))
+    assert cells == drawn[drawn > 0].to_dict()
 
 
 def test_page_shows_the_empty_state_when_nothing_matches(shared, state):
     page = hazards_page.build(state, shared.snapshot, shared)
     state.search = "不可能出现的关键词"
-    charts = page.select(pn.pane.HoloViews)
+    charts = page.select(pn.pane.Bokeh)
     alerts = [alert for alert in page.select(pn.pane.Alert) if alert.object == "当前筛选条件下没有数据。"]
-    assert not any(chart.visible for chart in charts)
+    assert len(charts) == 3 and not any(chart.visible for chart in charts)
     assert len(alerts) == 4 and all(alert.visible for alert in alerts)
+    state.search = ""
+    assert all(chart.visible for chart in charts)
 
 
 def test_page_speaks_english_on_request(shared, state):
@@ -301,4 +359,5 @@ def test_page_speaks_english_on_request(shared, state):
     page = hazards_page.build(state, shared.snapshot, shared)
     table = next(view for view in page.select(pn.widgets.Tabulator))
     assert table.titles["enterprise"] == "Enterprise (project)"
-    assert _page_charts(page)["hb-chart-by-unit"][()].kdims[0].label == "Units"
+    bars = _page_charts(page)["hb-chart-by-unit"]
+    assert bars.xaxis[0].axis_label == "Units" and "Fire" in _data(bars)

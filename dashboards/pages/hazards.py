@@ -11,21 +11,19 @@ from __future__ import annotations
 import operator
 import weakref
 
-import holoviews as hv
-from holoviews.core.spaces import Callable
 import panel as pn
 import param
 from param.parameterized import batch_call_watchers
 
-from components.charts_hazards import hazards_by_unit_bars, status_over_time_bars, unit_sector_heatmap
+from components.charts_hazards import CHART_HEIGHT, HEATMAP_HEIGHT, SECTOR_COLORS, STATUS_COLORS
 from components.data import CampaignSnapshot, SharedCampaign
 from components.filters import HazardSelection, hazard_index
 from components.hazard_detail import HazardDetail
 from components.hazard_table import HazardTable
-from components.i18n import register_labels, sector_label, tr
+from components.i18n import register_labels, sector_label, status_label, tr
+from components.live_charts import HeatmapChart, LiveChart, StackedBarChart
 from components.state import DashboardState
-from loaders.reference import SECTOR_KEYS
-from metrics.hazards import status_by_period, unit_sector_counts
+from metrics.hazards import STATUSES, selected_unit_sector_counts, status_by_period, unit_sector_counts
 
 register_labels({
     "hazards_summary": ("共 {total} 条隐患，其中未整改完成 {open} 条、逾期 {overdue} 条（统计日期 {as_of}）",
@@ -42,16 +40,15 @@ def _summary(selection: HazardSelection, snapshot: CampaignSnapshot, lang: str) 
             overdue=int(hazards["overdue"].sum()), as_of=snapshot.as_of.isoformat(),
         )
 
-    return pn.pane.Markdown(pn.bind(text, selection.param.mask), css_classes=["hb-hazards-summary"],
+    return pn.pane.Markdown(pn.bind(text, selection.param.mask), css_classes=["hb-hazards-summary"], height=40,
                             sizing_mode="stretch_width")
 
 
 class HazardFigures(param.Parameterized):
     """What the hazards page's charts draw, aggregated once per filter change of a session.
 
-    The bars and the heatmap share one ``unit_sector`` frame; each chart is a DynamicMap
-    fed from these parameters, so a filter change updates the charts' Bokeh data in place
-    instead of building new figures.
+    The bars and the heatmap share one ``unit_sector`` frame; each chart (``LiveChart``)
+    watches one of these parameters and updates its Bokeh data in place.
     """
 
     unit_sector = param.DataFrame(doc="metrics.hazards.unit_sector_counts of the selected hazards")
@@ -77,59 +74,70 @@ class HazardFigures(param.Parameterized):
         # From the selection's own snapshot: after an upload the selection may move on
         # to the new data a moment before this page is rebuilt.
         selection = self._selection
+        snapshot = selection.snapshot
+        # The units keep one order (the whole dataset's, most hazards first) whatever the filter:
+        # the bars do not reshuffle, and a change that keeps the same units moves no axis, so the
+        # browser repaints the charts without laying them out again.
+        unit_order = snapshot.derived("unit_order", lambda: tuple(
+            unit_sector_counts(snapshot.campaign.unique_hazards)["unit"].unique()))
+        index = hazard_index(snapshot)
         self.param.update(
-            unit_sector=unit_sector_counts(selection.hazards),
-            statuses=status_by_period(hazard_index(selection.snapshot), selection.mask),
+            unit_sector=selected_unit_sector_counts(index, selection.mask, unit_order),
+            statuses=status_by_period(index, selection.mask),
             has_rows=bool(len(selection.hazards)),
         )
 
 
-def _chart(figures: HazardFigures, frame: str, draw, css_class: str, lang: str) -> tuple[hv.DynamicMap, pn.viewable.Viewable]:
-    """The chart ``draw(figures.<frame>, lang)``, redrawn in place when that frame changes, with the
-    empty state when nothing is selected."""
-    # Not memoized: hashing the frame on every change would cost more than drawing.
-    # Framewise: the factors (units, sectors) and the counts' range follow each frame.
-    dmap = hv.DynamicMap(
-        Callable(lambda **frames: draw(frames[frame], lang).opts(framewise=True, backend="bokeh"), memoize=False),
-        streams=[hv.streams.Params(figures, [frame])])
-    view = pn.Column(
-        pn.pane.HoloViews(dmap, sizing_mode="stretch_width", visible=figures.param.has_rows, css_classes=[css_class]),
+def _with_empty_state(chart: LiveChart, figures: HazardFigures, lang: str) -> pn.viewable.Viewable:
+    """The chart, or the empty state when the filter leaves no hazard."""
+    return pn.Column(
+        chart,
         pn.pane.Alert(tr("no_data", lang), alert_type="light", visible=pn.bind(operator.not_, figures.param.has_rows)),
         sizing_mode="stretch_width",
     )
-    return dmap, view
 
 
 def build(state: DashboardState, snapshot: CampaignSnapshot, shared: SharedCampaign) -> pn.viewable.Viewable:
     lang = state.lang
     selection = HazardSelection.for_session(state, shared)
     figures = HazardFigures.for_selection(selection)
-    sector_keys = {sector_label(key, lang): key for key in SECTOR_KEYS}
+    # Every sector key, the hazards without one last, as SECTOR_COLORS lists them.
+    sectors = {key: sector_label(key, lang) for key in SECTOR_COLORS}
+    sector_keys = {label: key for key, label in sectors.items()}
 
-    bars, bars_view = _chart(figures, "unit_sector", hazards_by_unit_bars, "hb-chart-by-unit", lang)
-    heatmap, heatmap_view = _chart(figures, "unit_sector", unit_sector_heatmap, "hb-chart-heatmap", lang)
-    _status, status_view = _chart(figures, "statuses", status_over_time_bars, "hb-chart-status", lang)
+    def filter_unit(bar: dict) -> None:
+        state.toggle_unit(str(bar["x"]))
 
-    def filter_unit(x=None, y=None) -> None:
-        if x is not None:
-            state.toggle_unit(str(x))
-
-    def filter_unit_and_sector(x=None, y=None) -> None:
-        if y is None or x not in sector_keys:
+    def filter_unit_and_sector(cell: dict) -> None:
+        if cell["y"] not in sector_keys:
             return
-        sector = sector_keys[x]
+        sector = sector_keys[cell["y"]]
         with batch_call_watchers(state):
-            state.toggle_unit(str(y))
+            state.toggle_unit(str(cell["x"]))
             state.sectors = [] if state.sectors == [sector] else [sector]
 
-    hv.streams.Tap(source=bars).add_subscriber(filter_unit)
-    hv.streams.Tap(source=heatmap).add_subscriber(filter_unit_and_sector)
+    shown = figures.param.has_rows
+    bars = StackedBarChart(
+        figures.param.unit_sector, x="unit", stack="sector", labels=sectors, colors=SECTOR_COLORS,
+        title=tr("chart_by_unit", lang), x_label=tr("units", lang), y_label=tr("hazard_count", lang),
+        height=CHART_HEIGHT, on_tap=filter_unit, css_class="hb-chart-by-unit", visible=shown)
+    # Units across, as in the bars above it, and every sector down: the heatmap keeps its
+    # height whatever the filter, so a change never re-lays out the page below it.
+    heatmap = HeatmapChart(
+        figures.param.unit_sector, x="unit", y="sector", y_labels=sectors, title=tr("chart_heatmap", lang),
+        x_label=tr("units", lang), y_label=tr("sectors", lang), value_label=tr("hazard_count", lang),
+        height=HEATMAP_HEIGHT, on_tap=filter_unit_and_sector, css_class="hb-chart-heatmap", visible=shown)
+    statuses = StackedBarChart(
+        figures.param.statuses, x="period", stack="status", labels={key: status_label(key, lang) for key in STATUSES},
+        colors=STATUS_COLORS, title=tr("chart_status_over_time", lang), x_label=tr("period", lang),
+        y_label=tr("hazard_count", lang), height=CHART_HEIGHT, css_class="hb-chart-status", visible=shown)
 
     return pn.Column(
         _summary(selection, snapshot, lang),
         pn.pane.Markdown(tr("chart_click_hint", lang), styles={"color": "#666"}, margin=(0, 10)),
-        bars_view,
-        pn.Row(heatmap_view, status_view, sizing_mode="stretch_width"),
+        _with_empty_state(bars, figures, lang),
+        _with_empty_state(heatmap, figures, lang),
+        _with_empty_state(statuses, figures, lang),
         pn.Row(HazardTable(state=state, selection=selection), HazardDetail(state=state, snapshot=snapshot),
                sizing_mode="stretch_width"),
         sizing_mode="stretch_width", css_classes=["hb-page-hazards"],

@@ -24,7 +24,7 @@ FACTOR_POSITION_JS = """
     if (found || view == null) return;
     const model = view.model;
     if (view.frame && model.x_range && model.x_range.factors && model.x_range.factors.includes(xFactor)
-        && (yFactor === null || (model.y_range.factors && model.y_range.factors.includes(yFactor)))) {
+        && (yFactor === null ? !model.y_range.factors : (model.y_range.factors && model.y_range.factors.includes(yFactor)))) {
       const rect = view.canvas_view.el.getBoundingClientRect();
       const y = yFactor === null ? view.frame.bbox.bottom - 4 : view.frame.y_scale.compute(yFactor);
       found = {x: rect.left + view.frame.x_scale.compute(xFactor), y: rect.top + y};
@@ -83,7 +83,7 @@ def _bars_units(page) -> list[str]:
 
 
 def _heatmap_factors(page) -> tuple[list[str], list[str]]:
-    """Sectors across and units down the heatmap (the only plot with categories on both axes)."""
+    """Units across and sectors down the heatmap (the only plot with categories on both axes)."""
     plot = next(plot for plot in page.evaluate(PLOT_FACTORS_JS) if plot["y"])
     return plot["x"], plot["y"]
 
@@ -169,11 +169,11 @@ def test_clicking_a_bar_filters_to_its_unit_and_a_second_click_clears_it(page, s
 
 def test_clicking_a_heatmap_cell_filters_to_its_unit_and_sector(page, server):
     failed = _open(page, server)
-    sectors, units = _heatmap_factors(page)
+    units, sectors = _heatmap_factors(page)
     # The unit with most hazards (first bar) surely has fire hazards: the cell is not empty.
     unit, sector = _bars_units(page)[0], "消防"
-    assert unit in units and sector in sectors
-    _click_factor(page, sector, unit)
+    assert unit in units and sector in sectors and units == _bars_units(page)
+    _click_factor(page, unit, sector)
     expect(page.locator(".hb-filter-units")).to_contain_text(unit)
     expect(page.locator(".hb-filter-sectors")).to_contain_text(sector)
     assert _table_column(page, "sector", sector) == {sector}

@@ -1,0 +1,156 @@
+"""Charts that a filter change updates in place: stacked bars and a heatmap as Bokeh figures.
+
+The HoloViews definitions (``charts_hazards``) stay what exports and notebooks draw. A view
+that follows every filter change of every session cannot afford them: at province scale a
+HoloViews re-render cost ~80 ms of server time a chart, sent the categories as ~190 KB of
+JSON strings per change, and re-laid out each plot in the browser. These figures are built
+once per page; a change replaces only their data source and factor ranges (numbers go out
+as binary arrays), so it costs a few milliseconds on the server.
+
+Both read the same aggregated frames (``metrics.hazards``) and take the same labels and
+colours, so a chart looks the same whichever way it is drawn (``tests/test_live_charts.py``
+compares them).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+
+import pandas as pd
+import panel as pn
+import param
+from bokeh.models import (
+    ColorBar, ColumnDataSource, DataRange1d, FactorRange, HoverTool, Legend, LegendItem, LinearColorMapper,
+)
+from bokeh.palettes import Reds256
+from bokeh.plotting import figure
+
+# The tools HoloViews gives its Bokeh plots, plus the two these charts use.
+TOOLS = "tap,pan,wheel_zoom,box_zoom,reset,save"
+
+
+def _figure(x_range: FactorRange, y_range, height: int, title: str, x_label: str, y_label: str):
+    plot = figure(x_range=x_range, y_range=y_range, height=height, title=title, tools=TOOLS, toolbar_location="above",
+                  sizing_mode="stretch_width", min_border_left=10)
+    plot.xaxis.axis_label, plot.yaxis.axis_label = x_label, y_label
+    plot.xaxis.major_label_orientation = math.pi / 4
+    plot.xgrid.grid_line_color = None
+    return plot
+
+
+class LiveChart(pn.viewable.Viewer):
+    """A Bokeh figure drawn from a DataFrame parameter of another object and redrawn in place
+    when that parameter changes; a tap on a glyph calls ``on_tap`` with that glyph's row."""
+
+    def __init__(self, frame: param.Parameter, on_tap: Callable[[dict], None] | None = None,
+                 css_class: str = "", visible=True, **params):
+        """``visible``: a boolean or a reference to one (e.g. ``owner.param.has_rows``)."""
+        super().__init__(**params)
+        self._frame_owner, self._frame_name = frame.owner, frame.name
+        self._on_tap = on_tap
+        self.source = ColumnDataSource()
+        self.figure = self._build()
+        # The pane hands the figure itself to the page, so the figure carries the class.
+        self.figure.css_classes = [css_class] if css_class else []
+        self._pane = pn.pane.Bokeh(self.figure, sizing_mode="stretch_width", visible=visible,
+                                   css_classes=[css_class] if css_class else [])
+        self._draw(getattr(self._frame_owner, self._frame_name))
+        self._frame_owner.param.watch(lambda event: self._redraw(event.new), self._frame_name)
+        if on_tap is not None:
+            self.source.selected.on_change("indices", self._tapped)
+
+    # Subclasses: the figure and how a frame becomes its data.
+    def _build(self):
+        raise NotImplementedError
+
+    def _draw(self, frame: pd.DataFrame) -> None:
+        raise NotImplementedError
+
+    def _redraw(self, frame: pd.DataFrame) -> None:
+        self._draw(frame)
+        doc = pn.state.curdoc
+        if doc is None or doc.session_context is None:
+            # In a notebook the figure's document is not a server session's: push the change.
+            pn.io.push_notebook(self._pane)
+
+    def _tapped(self, _attr, _old, new: list[int]) -> None:
+        if not new:
+            return
+        row = {column: values[new[0]] for column, values in self.source.data.items()}
+        # The selection would dim the other glyphs; the filter the tap sets is the feedback.
+        self.source.selected.indices = []
+        self._on_tap(row)
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return self._pane
+
+
+class StackedBarChart(LiveChart):
+    """Counts per x category stacked by a second category, from a long frame ``x, stack, count``.
+
+    Every stack category is always drawn (zeros included), so each keeps its colour and its
+    place in the legend whatever the filter; the x categories are the frame's, in its order.
+    """
+
+    def __init__(self, frame: param.Parameter, *, x: str, stack: str, labels: Mapping[str, str],
+                 colors: Mapping[str, str], title: str, x_label: str, y_label: str, height: int, **params):
+        self._x, self._stack = x, stack
+        self._labels, self._colors = dict(labels), dict(colors)
+        self._title, self._x_label, self._y_label, self._height = title, x_label, y_label, height
+        super().__init__(frame, **params)
+
+    def _build(self):
+        columns = list(self._labels.values())
+        self.source.data = {"x": [], **{column: [] for column in columns}}
+        plot = _figure(FactorRange(), DataRange1d(start=0), self._height, self._title, self._x_label, self._y_label)
+        renderers = plot.vbar_stack(columns, x="x", width=0.8, source=self.source, line_color="white",
+                                    color=[self._colors[key] for key in self._labels], name=columns)
+        plot.add_tools(HoverTool(tooltips=[(self._x_label, "@x"), ("", "$name"), (self._y_label, "@$name")]))
+        legend = Legend(items=[LegendItem(label=label, renderers=[renderer]) for label, renderer
+                               in zip(columns, renderers, strict=True)][::-1],  # top of the stack first
+                        click_policy="hide")
+        plot.add_layout(legend, "right")
+        return plot
+
+    def _draw(self, frame: pd.DataFrame) -> None:
+        order = pd.unique(frame[self._x]).tolist()
+        # One row per (x, stack) pair in the aggregated frames, so a plain unstack (pivot_table is 5× slower).
+        wide = (frame.set_index([self._x, self._stack])["count"].unstack(fill_value=0)
+                .reindex(index=order, columns=list(self._labels), fill_value=0))
+        self.source.data = {"x": [str(value) for value in order],
+                            **{label: wide[key].to_numpy() for key, label in self._labels.items()}}
+        self.figure.x_range.factors = [str(value) for value in order]
+
+
+class HeatmapChart(LiveChart):
+    """Counts on a grid of two categories from a long frame ``x, y, count``: the frame's x
+    categories in its order, and every y category of ``y_labels`` (its first on top) always,
+    so the chart keeps its height whatever the filter."""
+
+    def __init__(self, frame: param.Parameter, *, x: str, y: str, y_labels: Mapping[str, str], title: str,
+                 x_label: str, y_label: str, value_label: str, height: int, **params):
+        self._x, self._y, self._y_labels = x, y, dict(y_labels)
+        self._title, self._x_label, self._y_label, self._value_label = title, x_label, y_label, value_label
+        self._height = height
+        super().__init__(frame, **params)
+
+    def _build(self):
+        self.source.data = {"x": [], "y": [], "count": []}
+        self._mapper = LinearColorMapper(palette=Reds256[::-1], low=0, high=1)
+        # Bokeh puts the first factor at the bottom.
+        rows = FactorRange(factors=list(self._y_labels.values())[::-1])
+        plot = _figure(FactorRange(), rows, self._height, self._title, self._x_label, self._y_label)
+        plot.rect(x="x", y="y", width=1, height=1, source=self.source, line_color=None,
+                  fill_color={"field": "count", "transform": self._mapper})
+        plot.add_tools(HoverTool(tooltips=[(self._x_label, "@x"), (self._y_label, "@y"), (self._value_label, "@count")]))
+        plot.add_layout(ColorBar(color_mapper=self._mapper, label_standoff=8), "right")
+        plot.ygrid.grid_line_color = None
+        return plot
+
+    def _draw(self, frame: pd.DataFrame) -> None:
+        columns = frame[self._x].astype(str)
+        rows = frame[self._y].map(self._y_labels).fillna(frame[self._y]).astype(str)
+        self.source.data = {"x": columns.to_numpy(), "y": rows.to_numpy(), "count": frame["count"].to_numpy()}
+        self._mapper.high = max(int(frame["count"].max()) if len(frame) else 1, 1)
+        self.figure.x_range.factors = pd.unique(columns).tolist()

@@ -68,9 +68,9 @@ class HazardSelection(param.Parameterized):
         snapshot = self._shared.snapshot
         unique = snapshot.campaign.unique_hazards
         mask = filter_mask(unique, self._state.hazard_filter, snapshot.search_text).to_numpy(dtype=bool)
-        # Every view of the page updates in one document patch; freezing the document
-        # walks its model graph once for all the views rather than once per chart.
-        with pn.io.hold(freeze=True):
+        # Every view of the page updates in one document patch. Not frozen: the views change
+        # data and factors, never the model graph, and a freeze walks the whole graph on exit.
+        with pn.io.hold():
             self.param.update(snapshot=snapshot, mask=mask, hazards=unique[mask])
 
 
@@ -101,6 +101,11 @@ class FilterPanel(pn.viewable.Viewer):
             # ``value`` changes on Enter or when the box loses focus, not on every keystroke.
             "search": pn.widgets.TextInput(**width, css_classes=["hb-filter-search"]),
         }
+        for widget in self._widgets.values():
+            # Panel waits 50 ms (``_debounce``) before it acts on a widget change, to merge bursts
+            # of events; these widgets send one value per deliberate change (a pick, a tick,
+            # Enter), so the wait would only add to every filter change.
+            widget._debounce = 0
         self._reset = pn.widgets.Button(color="default", **width, css_classes=["hb-filter-reset"])
         self._reset.on_click(lambda _event: self.state.reset_filters())
         self._title = pn.pane.Markdown(margin=(0, 10))

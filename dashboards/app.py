@@ -14,6 +14,7 @@ from pathlib import Path
 
 import holoviews as hv
 import panel as pn
+from panel.io.callbacks import PeriodicCallback
 
 from components.data import SharedCampaign, get_shared_campaign
 from components.i18n import tr
@@ -46,7 +47,9 @@ def watch_revision(state: DashboardState, shared: SharedCampaign) -> None:
             state.data_revision = shared.snapshot.revision
 
     if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
-        pn.state.add_periodic_callback(check, period=REVISION_POLL_MS)
+        # In the background: a foreground callback marks the app busy, which blinked the
+        # header's busy spinner every few seconds in every session.
+        PeriodicCallback(callback=check, period=REVISION_POLL_MS, background=True).start()
 
 
 def _navigation(state: DashboardState) -> pn.viewable.Viewable:

@@ -63,18 +63,30 @@ VIEWPORT = {"width": 1600, "height": 1000}
 # and, when armed, the time of the next user input event.
 INIT_SCRIPT = r"""
 (() => {
-  const hb = window.__hb = {msgs: 0, lastMsg: 0, firstMsg: 0, bytes: 0, sent: 0, armed: false, inputAt: 0};
+  const hb = window.__hb = {msgs: 0, lastMsg: 0, firstMsg: 0, bytes: 0, sent: 0, armed: false, inputAt: 0, busyMsgs: 0};
+  // A message that only switches the header's busy spinner. Panel keeps the spinner on for
+  // at least 500 ms (BooleanIndicator.throttle), so its "off" message says nothing about
+  // the views: it is recorded but does not extend a burst.
+  const BUSY_ONLY = /^\{"events":\[\{"kind":"ModelChanged","model":\{"id":"[^"]+"\},"attr":"css_classes","new":\["loader"[^\]]*\]\}\]\}$/;
   const Native = window.WebSocket;
   class Recording extends Native {
     constructor(...args) {
       super(...args);
+      let beforeMessage = {lastMsg: 0, msgs: 0};
       this.addEventListener("message", (event) => {
         const now = Date.now();
+        const data = event.data;
+        // A Bokeh message is several frames, its header first.
+        if (typeof data === "string" && data.startsWith('{"msgid"')) beforeMessage = {lastMsg: hb.lastMsg, msgs: hb.msgs};
         if (!hb.firstMsg) hb.firstMsg = now;
         hb.lastMsg = now;
         hb.msgs++;
-        const data = event.data;
         hb.bytes += typeof data === "string" ? data.length : (data.byteLength || data.size || 0);
+        if (typeof data === "string" && BUSY_ONLY.test(data)) {
+          hb.lastMsg = beforeMessage.lastMsg;
+          hb.msgs = beforeMessage.msgs;
+          hb.busyMsgs++;
+        }
       });
     }
     send(data) { hb.sent++; return super.send(data); }

@@ -109,13 +109,12 @@ def _fingerprint(sub: Submission) -> object:
 def _resolve(results: list[WorkbookResult], issues: list[Issue]) -> tuple[list[Submission], pd.DataFrame]:
     """The newest submission for each (kind, unit, period) wins; older ones stay in history."""
     active: dict[tuple, Submission] = {}
+    active_row: dict[tuple, int] = {}  # the row of the active submission of each key
     rows = []
     for _, sub in _order_submissions(results):
         previous = active.get(sub.key)
         if previous is not None:
-            for row in rows:
-                if row["_obj"] is previous:
-                    row["active"], row["superseded_by"] = False, sub.source_file
+            rows[active_row[sub.key]].update(active=False, superseded_by=sub.source_file)
             same_file = previous.source_file == sub.source_file and previous.source_sheet == sub.source_sheet
             if _fingerprint(previous) != _fingerprint(sub):
                 what = "调度表" if sub.kind.endswith("form") else ("隐患台账" if sub.kind == "ledger" else "公示牌")
@@ -127,13 +126,15 @@ def _resolve(results: list[WorkbookResult], issues: list[Issue]) -> tuple[list[S
                 ))
             elif same_file:
                 pass  # the same sheet read twice (re-ingest) changes nothing
-        active[sub.key] = sub
+        active[sub.key], active_row[sub.key] = sub, len(rows)
         rows.append({
-            "_obj": sub, "kind": sub.kind, "unit": sub.unit, "unit_type": sub.unit_type, "period": sub.period,
+            "kind": sub.kind, "unit": sub.unit, "unit_type": sub.unit_type, "period": sub.period,
             "layout": sub.layout, "reported_on": sub.reported_on, "source_file": sub.source_file,
             "source_sheet": sub.source_sheet, "records": len(sub.records), "active": True, "superseded_by": None,
         })
-    frame = pd.DataFrame(rows, columns=["_obj", *SUBMISSION_COLUMNS]).drop(columns="_obj")
+    # The rows hold plain values only: a Submission in them (even in a dropped column) kept
+    # every parsed sheet of every file alive as long as the campaign (~190 MB at province scale).
+    frame = pd.DataFrame(rows, columns=list(SUBMISSION_COLUMNS))
     return list(active.values()), frame
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import weakref
 
+import pandas as pd
 import pytest
 from openpyxl import Workbook
 from tests.xlsx_builders import hazard, issues, load, new_workbook
@@ -109,6 +112,20 @@ def test_same_unit_and_period_sent_twice_the_later_filing_wins():
     (finding,) = _codes(campaign, "duplicate_submission")
     assert finding.severity == "warning" and "瑞金更正.xlsx" in finding.message
     assert list(campaign.submissions["active"]) == [False, True]
+    assert campaign.submissions["superseded_by"].iloc[0] == "瑞金更正.xlsx"
+    assert pd.isna(campaign.submissions["superseded_by"].iloc[1])
+
+
+def test_the_campaign_does_not_keep_the_parsed_workbooks_alive():
+    """A server keeps its campaign for hours: the parsed sheets of every file must go once it is built."""
+    results = [_form("瑞金市", 8, {"self_found": 12}, file_name="瑞金.xlsx"),
+               _ledger("石城县", 8, [hazard()], file_name="石城.xlsx")]
+    parsed = [weakref.ref(sub) for result in results for sub in result.submissions]
+    campaign = build_campaign(results, AS_OF)
+    del results
+    gc.collect()
+    assert len(campaign.unique_hazards) == 1 and len(campaign.submissions) == 2
+    assert all(ref() is None for ref in parsed)
 
 
 def test_an_identical_resend_is_not_a_finding():

@@ -132,6 +132,12 @@ def _run_summary(args: argparse.Namespace) -> int:
 
 def _run_serve(args: argparse.Namespace) -> int:
     as_of = parse_as_of(args.as_of) if args.as_of else None
+    # The server keeps one dataset for hours: with Arrow's default pool (mimalloc) the pages
+    # freed after a build stay with the process; from the system allocator the trim after each
+    # build returns them (server at province scale: 884 -> 742 MB after start-up).
+    import pyarrow
+
+    pyarrow.set_memory_pool(pyarrow.system_memory_pool())
     with Store(args.store) as store:
         # The bundled sample only goes into an empty store: a real store is never mixed with it.
         data = args.data or ([] if len(store.files_frame()) else [str(_bundled_campaign_folder())])

@@ -52,7 +52,7 @@ class HazardSelection(param.Parameterized):
 
     def __init__(self, state: DashboardState, shared: SharedCampaign, **params):
         super().__init__(**params)
-        self._state = state
+        self.state = state  # the session state whose filter this applies (read-only here)
         self._shared = shared
         self._apply()
         state.param.watch(self._apply, [*FILTER_PARAMS, "data_revision"])
@@ -67,7 +67,7 @@ class HazardSelection(param.Parameterized):
     def _apply(self, *_events) -> None:
         snapshot = self._shared.snapshot
         unique = snapshot.campaign.unique_hazards
-        mask = filter_mask(unique, self._state.hazard_filter, snapshot.search_text).to_numpy(dtype=bool)
+        mask = filter_mask(unique, self.state.hazard_filter, snapshot.search_text).to_numpy(dtype=bool)
         # Every view of the page updates in one document patch. Not frozen: the views change
         # data and factors, never the model graph, and a freeze walks the whole graph on exit.
         with pn.io.hold():

@@ -44,10 +44,14 @@ class LiveChart(pn.viewable.Viewer):
     when that parameter changes; a tap on a glyph calls ``on_tap`` with that glyph's row."""
 
     def __init__(self, frame: param.Parameter, on_tap: Callable[[dict], None] | None = None,
-                 css_class: str = "", visible=True, **params):
-        """``visible``: a boolean or a reference to one (e.g. ``owner.param.has_rows``)."""
+                 css_class: str = "", visible=True, x_factors: param.Parameter | None = None, **params):
+        """``visible``: a boolean or a reference to one (e.g. ``owner.param.has_rows``).
+        ``x_factors``: a list parameter of the same owner giving the x categories (those without
+        rows stay as empty slots); by default the frame's x values, in its order. The owner
+        should set it in the same ``param.update`` as the frame."""
         super().__init__(**params)
         self._frame_owner, self._frame_name = frame.owner, frame.name
+        self._x_factors = x_factors
         self._on_tap = on_tap
         self.source = ColumnDataSource()
         self.figure = self._build()
@@ -59,6 +63,11 @@ class LiveChart(pn.viewable.Viewer):
         self._frame_owner.param.watch(lambda event: self._redraw(event.new), self._frame_name)
         if on_tap is not None:
             self.source.selected.on_change("indices", self._tapped)
+
+    def _x_order(self, values: pd.Series) -> list[str]:
+        if self._x_factors is not None:
+            return [str(value) for value in getattr(self._x_factors.owner, self._x_factors.name)]
+        return [str(value) for value in pd.unique(values)]
 
     # Subclasses: the figure and how a frame becomes its data.
     def _build(self):
@@ -90,7 +99,7 @@ class StackedBarChart(LiveChart):
     """Counts per x category stacked by a second category, from a long frame ``x, stack, count``.
 
     Every stack category is always drawn (zeros included), so each keeps its colour and its
-    place in the legend whatever the filter; the x categories are the frame's, in its order.
+    place in the legend whatever the filter.
     """
 
     def __init__(self, frame: param.Parameter, *, x: str, stack: str, labels: Mapping[str, str],
@@ -114,19 +123,17 @@ class StackedBarChart(LiveChart):
         return plot
 
     def _draw(self, frame: pd.DataFrame) -> None:
-        order = pd.unique(frame[self._x]).tolist()
+        order = self._x_order(frame[self._x])
         # One row per (x, stack) pair in the aggregated frames, so a plain unstack (pivot_table is 5× slower).
-        wide = (frame.set_index([self._x, self._stack])["count"].unstack(fill_value=0)
-                .reindex(index=order, columns=list(self._labels), fill_value=0))
-        self.source.data = {"x": [str(value) for value in order],
-                            **{label: wide[key].to_numpy() for key, label in self._labels.items()}}
-        self.figure.x_range.factors = [str(value) for value in order]
+        wide = (frame.assign(**{self._x: frame[self._x].astype(str)}).set_index([self._x, self._stack])["count"]
+                .unstack(fill_value=0).reindex(index=order, columns=list(self._labels), fill_value=0))
+        self.source.data = {"x": order, **{label: wide[key].to_numpy() for key, label in self._labels.items()}}
+        self.figure.x_range.factors = order
 
 
 class HeatmapChart(LiveChart):
-    """Counts on a grid of two categories from a long frame ``x, y, count``: the frame's x
-    categories in its order, and every y category of ``y_labels`` (its first on top) always,
-    so the chart keeps its height whatever the filter."""
+    """Counts on a grid of two categories from a long frame ``x, y, count``: every y category of
+    ``y_labels`` (its first on top) always, so the chart keeps its height whatever the filter."""
 
     def __init__(self, frame: param.Parameter, *, x: str, y: str, y_labels: Mapping[str, str], title: str,
                  x_label: str, y_label: str, value_label: str, height: int, **params):
@@ -153,4 +160,4 @@ class HeatmapChart(LiveChart):
         rows = frame[self._y].map(self._y_labels).fillna(frame[self._y]).astype(str)
         self.source.data = {"x": columns.to_numpy(), "y": rows.to_numpy(), "count": frame["count"].to_numpy()}
         self._mapper.high = max(int(frame["count"].max()) if len(frame) else 1, 1)
-        self.figure.x_range.factors = pd.unique(columns).tolist()
+        self.figure.x_range.factors = self._x_order(columns)

@@ -274,9 +274,25 @@ def test_units_keep_the_dataset_order_whatever_the_filter(shared, state, campaig
     bars = _page_charts(page)["hb-chart-by-unit"]
     everything = list(bars.x_range.factors)
     assert everything == list(unit_sector_counts(campaign.unique_hazards)["unit"].unique())
+    # A hazard filter keeps every unit's column: the units left without hazards show empty.
     state.overdue_only = True
-    overdue_units = set(campaign.unique_hazards.loc[campaign.unique_hazards["overdue"], "unit"])
-    assert list(bars.x_range.factors) == [unit for unit in everything if unit in overdue_units]
+    overdue = campaign.unique_hazards[campaign.unique_hazards["overdue"]]
+    assert list(bars.x_range.factors) == everything
+    data = _data(bars)
+    totals = dict(zip(data["x"], np.sum([data[column] for column in data if column != "x"], axis=0), strict=True))
+    assert totals == {unit: int((overdue["unit"] == unit).sum()) for unit in everything}
+    one = campaign.unique_hazards.iloc[0]
+    state.param.update(overdue_only=False, search=one["enterprise"])
+    assert list(bars.x_range.factors) == everything
+    data = _data(bars)
+    totals = dict(zip(data["x"], np.sum([data[column] for column in data if column != "x"], axis=0), strict=True))
+    assert totals[one["unit"]] > 0 and sum(value == 0 for value in totals.values()) == len(everything) - 1
+    state.search = ""
+    # The unit filters narrow the columns, in the same order.
+    state.unit_type = "county"
+    counties = set(campaign.unique_hazards.loc[campaign.unique_hazards["unit_type"] == "county", "unit"])
+    assert list(bars.x_range.factors) == [unit for unit in everything if unit in counties]
+    assert list(_page_charts(page)["hb-chart-heatmap"].x_range.factors) == list(bars.x_range.factors)
 
 
 def test_bars_and_heatmap_share_one_count_per_filter_change(shared, state, monkeypatch):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import operator
 import weakref
 
+import pandas as pd
 import panel as pn
 import param
 from param.parameterized import batch_call_watchers
@@ -54,6 +55,7 @@ class HazardFigures(param.Parameterized):
     unit_sector = param.DataFrame(doc="metrics.hazards.unit_sector_counts of the selected hazards")
     statuses = param.DataFrame(doc="metrics.hazards.status_by_period of the selected hazards")
     has_rows = param.Boolean(doc="Whether the filter leaves any hazard")
+    units = param.List(doc="The units the unit charts show across: the unit filters' units, in the dataset's order")
 
     _by_selection: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -75,17 +77,28 @@ class HazardFigures(param.Parameterized):
         # to the new data a moment before this page is rebuilt.
         selection = self._selection
         snapshot = selection.snapshot
-        # The units keep one order (the whole dataset's, most hazards first) whatever the filter:
-        # the bars do not reshuffle, and a change that keeps the same units moves no axis, so the
-        # browser repaints the charts without laying them out again.
-        unit_order = snapshot.derived("unit_order", lambda: tuple(
-            unit_sector_counts(snapshot.campaign.unique_hazards)["unit"].unique()))
+        # The units keep one order (the whole dataset's, most hazards first), and every unit the
+        # unit filters allow keeps its column even when the other filters leave it no hazard
+        # (a county without overdue hazards shows an empty column rather than vanishing). The
+        # bars do not reshuffle, and only a change of the unit filters moves the axis: otherwise
+        # the browser repaints the charts without laying them out again.
+        unit_types = snapshot.derived("unit_types", lambda: _unit_types_in_order(snapshot.campaign.unique_hazards))
+        state = selection.state
+        shown = [unit for unit, unit_type in unit_types.items()
+                 if (not state.units or unit in state.units) and (not state.unit_type or unit_type == state.unit_type)]
         index = hazard_index(snapshot)
         self.param.update(
-            unit_sector=selected_unit_sector_counts(index, selection.mask, unit_order),
+            units=shown,
+            unit_sector=selected_unit_sector_counts(index, selection.mask, tuple(unit_types)),
             statuses=status_by_period(index, selection.mask),
             has_rows=bool(len(selection.hazards)),
         )
+
+
+def _unit_types_in_order(unique: pd.DataFrame) -> dict[str, str]:
+    """Unit → unit type, the units with most hazards first."""
+    unit_type = unique.drop_duplicates("unit").set_index("unit")["unit_type"]
+    return {unit: unit_type[unit] for unit in unit_sector_counts(unique)["unit"].unique()}
 
 
 def _with_empty_state(chart: LiveChart, figures: HazardFigures, lang: str) -> pn.viewable.Viewable:
@@ -120,13 +133,15 @@ def build(state: DashboardState, snapshot: CampaignSnapshot, shared: SharedCampa
     bars = StackedBarChart(
         figures.param.unit_sector, x="unit", stack="sector", labels=sectors, colors=SECTOR_COLORS,
         title=tr("chart_by_unit", lang), x_label=tr("units", lang), y_label=tr("hazard_count", lang),
-        height=CHART_HEIGHT, on_tap=filter_unit, css_class="hb-chart-by-unit", visible=shown)
+        height=CHART_HEIGHT, on_tap=filter_unit, css_class="hb-chart-by-unit", visible=shown,
+        x_factors=figures.param.units)
     # Units across, as in the bars above it, and every sector down: the heatmap keeps its
     # height whatever the filter, so a change never re-lays out the page below it.
     heatmap = HeatmapChart(
         figures.param.unit_sector, x="unit", y="sector", y_labels=sectors, title=tr("chart_heatmap", lang),
         x_label=tr("units", lang), y_label=tr("sectors", lang), value_label=tr("hazard_count", lang),
-        height=HEATMAP_HEIGHT, on_tap=filter_unit_and_sector, css_class="hb-chart-heatmap", visible=shown)
+        height=HEATMAP_HEIGHT, on_tap=filter_unit_and_sector, css_class="hb-chart-heatmap", visible=shown,
+        x_factors=figures.param.units)
     statuses = StackedBarChart(
         figures.param.statuses, x="period", stack="status", labels={key: status_label(key, lang) for key in STATUSES},
         colors=STATUS_COLORS, title=tr("chart_status_over_time", lang), x_label=tr("period", lang),

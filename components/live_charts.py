@@ -8,8 +8,8 @@ once per page; a change replaces only their data source and factor ranges (numbe
 as binary arrays), so it costs a few milliseconds on the server.
 
 Both read the same aggregated frames (``metrics.hazards``) and take the same labels and
-colours, so a chart looks the same whichever way it is drawn (``tests/test_live_charts.py``
-compares them).
+colours, so a chart looks the same whichever way it is drawn (``tests/test_hazards_page.py``
+compares their counts).
 """
 
 from __future__ import annotations
@@ -103,10 +103,12 @@ class StackedBarChart(LiveChart):
     """
 
     def __init__(self, frame: param.Parameter, *, x: str, stack: str, labels: Mapping[str, str],
-                 colors: Mapping[str, str], title: str, x_label: str, y_label: str, height: int, **params):
+                 colors: Mapping[str, str], title: str, x_label: str, stack_label: str, y_label: str, height: int,
+                 **params):
         self._x, self._stack = x, stack
         self._labels, self._colors = dict(labels), dict(colors)
         self._title, self._x_label, self._y_label, self._height = title, x_label, y_label, height
+        self._stack_label = stack_label
         super().__init__(frame, **params)
 
     def _build(self):
@@ -115,7 +117,7 @@ class StackedBarChart(LiveChart):
         plot = _figure(FactorRange(), DataRange1d(start=0), self._height, self._title, self._x_label, self._y_label)
         renderers = plot.vbar_stack(columns, x="x", width=0.8, source=self.source, line_color="white",
                                     color=[self._colors[key] for key in self._labels], name=columns)
-        plot.add_tools(HoverTool(tooltips=[(self._x_label, "@x"), ("", "$name"), (self._y_label, "@$name")]))
+        plot.add_tools(HoverTool(tooltips=[(self._x_label, "@x"), (self._stack_label, "$name"), (self._y_label, "@$name")]))
         legend = Legend(items=[LegendItem(label=label, renderers=[renderer]) for label, renderer
                                in zip(columns, renderers, strict=True)][::-1],  # top of the stack first
                         click_policy="hide")

@@ -113,7 +113,8 @@ def status_by_period(index: HazardIndex, selected: np.ndarray) -> pd.DataFrame:
     Columns: period, status, count; every period and status present, zeros included.
     """
     table = index.period_statuses
-    rows = np.asarray(selected, dtype=bool)[table["position"].to_numpy()] & (table["status"].to_numpy() >= 0)
+    rows = (np.asarray(selected, dtype=bool)[table["position"].to_numpy()]
+            & (table["status"].to_numpy() >= 0) & (table["period"].to_numpy() >= 0))
     cells = np.bincount(table["period"].to_numpy()[rows].astype(np.int64) * len(STATUSES) + table["status"].to_numpy()[rows],
                         minlength=len(index.periods) * len(STATUSES))
     return pd.DataFrame({

@@ -41,7 +41,7 @@ def _summary(selection: HazardSelection, snapshot: CampaignSnapshot, lang: str) 
             overdue=int(hazards["overdue"].sum()), as_of=snapshot.as_of.isoformat(),
         )
 
-    return pn.pane.Markdown(pn.bind(text, selection.param.mask), css_classes=["hb-hazards-summary"], height=40,
+    return pn.pane.Markdown(pn.bind(text, selection.param.mask), css_classes=["hb-hazards-summary"],
                             sizing_mode="stretch_width")
 
 
@@ -132,7 +132,8 @@ def build(state: DashboardState, snapshot: CampaignSnapshot, shared: SharedCampa
     shown = figures.param.has_rows
     bars = StackedBarChart(
         figures.param.unit_sector, x="unit", stack="sector", labels=sectors, colors=SECTOR_COLORS,
-        title=tr("chart_by_unit", lang), x_label=tr("units", lang), y_label=tr("hazard_count", lang),
+        title=tr("chart_by_unit", lang), x_label=tr("units", lang), stack_label=tr("sectors", lang),
+        y_label=tr("hazard_count", lang),
         height=CHART_HEIGHT, on_tap=filter_unit, css_class="hb-chart-by-unit", visible=shown,
         x_factors=figures.param.units)
     # Units across, as in the bars above it, and every sector down: the heatmap keeps its
@@ -145,6 +146,7 @@ def build(state: DashboardState, snapshot: CampaignSnapshot, shared: SharedCampa
     statuses = StackedBarChart(
         figures.param.statuses, x="period", stack="status", labels={key: status_label(key, lang) for key in STATUSES},
         colors=STATUS_COLORS, title=tr("chart_status_over_time", lang), x_label=tr("period", lang),
+        stack_label=tr("statuses", lang),
         y_label=tr("hazard_count", lang), height=CHART_HEIGHT, css_class="hb-chart-status", visible=shown)
 
     return pn.Column(

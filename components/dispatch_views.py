@@ -20,7 +20,7 @@ import param
 
 from components.data import CampaignSnapshot
 from components.hazard_table import COLUMN_TITLES, days_formatter, display_rows
-from components.i18n import register_labels, tr, unit_type_label
+from components.i18n import register_labels, tabulator_locale, tr, unit_type_label
 from components.kpi import KpiCard, format_count
 from components.page_view import PageView
 from components.state import DashboardState
@@ -86,18 +86,13 @@ def severity_label(key: str, lang: str) -> str:
 
 
 # Tabulator's pager words in Chinese (its built-in ones are English).
-_PAGER_ZH = {"first": "首页", "first_title": "首页", "last": "末页", "last_title": "末页", "prev": "上一页",
-             "prev_title": "上一页", "next": "下一页", "next_title": "下一页", "page_title": "跳至此页"}
-
-
 def paged_table(titles: dict[str, str], css_class: str, lang: str, page_size: int = LIST_PAGE_SIZE,
                 **params) -> pn.widgets.Tabulator:
     """A read-only, remotely paginated table whose shown columns and headers are ``titles`` (column -> header)."""
-    locale = {} if lang == "en" else {"locale": "zh", "langs": {"zh": {"pagination": _PAGER_ZH}}}
     return pn.widgets.Tabulator(
         pagination="remote", page_size=page_size, show_index=False, disabled=True, layout="fit_data_stretch",
         titles=titles, header_align="center", sizing_mode="stretch_width", css_classes=[css_class],
-        configuration=locale, **params,
+        configuration=tabulator_locale(lang), **params,
     )
 
 

@@ -15,7 +15,7 @@ from bokeh.models.widgets.tables import HTMLTemplateFormatter
 
 from components.data import CampaignSnapshot
 from components.filters import HazardSelection
-from components.i18n import register_labels, sector_label, status_label, supervision_label, tr
+from components.i18n import register_labels, sector_label, status_label, supervision_label, tabulator_locale, tr
 from components.state import DashboardState
 from metrics.hazards import MISSING_SECTOR
 
@@ -116,7 +116,8 @@ class HazardTable(pn.viewable.Viewer):
             widths=COLUMN_WIDTHS, formatters={"days_to_deadline": days_formatter(lang)}, header_align="center",
             # A page holds 20 rows: drawing them all at once ("basic") is cheaper than Tabulator's
             # virtual DOM, which measured and re-filled the rows on every filter change (~60 ms).
-            configuration={"columnDefaults": {"headerWordWrap": True}, "renderVertical": "basic"},
+            configuration={"columnDefaults": {"headerWordWrap": True}, "renderVertical": "basic",
+                           **tabulator_locale(lang)},
             stylesheets=[OVERDUE_ROW_CSS],
             sizing_mode="stretch_width", css_classes=["hb-hazard-table"],
         )

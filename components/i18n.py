@@ -82,3 +82,13 @@ def register_labels(labels: dict[str, tuple[str, str]]) -> None:
         if key in UI and UI[key] != value:
             raise ValueError(f"label {key!r} is already defined as {UI[key]!r}")
         UI[key] = value
+
+
+_PAGER_ZH = {"first": "首页", "first_title": "首页", "last": "末页", "last_title": "末页", "prev": "上一页",
+             "prev_title": "上一页", "next": "下一页", "next_title": "下一页", "page_title": "跳至此页"}
+
+
+def tabulator_locale(lang: str = "zh") -> dict:
+    """Tabulator ``configuration`` entries that put its pager in the session's language
+    (Tabulator's own words are English)."""
+    return {} if lang == "en" else {"locale": "zh", "langs": {"zh": {"pagination": _PAGER_ZH}}}

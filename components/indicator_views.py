@@ -18,7 +18,7 @@ import param
 
 from components import charts_indicators as charts
 from components.data import CampaignSnapshot
-from components.i18n import indicator_label, register_labels, tr, unit_type_label
+from components.i18n import indicator_label, register_labels, tabulator_locale, tr, unit_type_label
 from components.state import DashboardState
 from metrics import indicators as metrics
 
@@ -244,6 +244,7 @@ def decrease_table(found: pd.DataFrame, lang: str) -> pn.widgets.Tabulator:
     return pn.widgets.Tabulator(
         found[list(columns)].reset_index(drop=True), titles=columns, show_index=False, disabled=True,
         pagination="remote", page_size=TABLE_PAGE_SIZE, sizing_mode="stretch_width", css_classes=["hb-decreases"],
+        configuration=tabulator_locale(lang),
     )
 
 

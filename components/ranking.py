@@ -17,7 +17,7 @@ import param
 
 from components.charts_overview import quota_bars
 from components.data import CampaignSnapshot
-from components.i18n import register_labels, tr
+from components.i18n import register_labels, tabulator_locale, tr
 from components.kpi import report_period
 from components.page_view import PageView
 from loaders.reference import (
@@ -111,6 +111,7 @@ class RankingTables(PageView):
         table = pn.widgets.Tabulator(
             pd.DataFrame(), pagination="remote", page_size=25, show_index=False, disabled=True,
             selectable=True, sizing_mode="stretch_width", css_classes=[f"hb-ranking-{group}"], layout="fit_data_stretch",
+            configuration=tabulator_locale(self.state.lang),
         )
         table.on_click(lambda event, table=table: self._toggle_unit(table, event.row))
         return table

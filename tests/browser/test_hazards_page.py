@@ -111,6 +111,7 @@ def test_page_loads_with_charts_table_and_no_errors(page, server):
     expect(table.locator(".tabulator-col-title", has_text="企业（项目）")).to_be_visible()
     expect(table.locator(".tabulator-col-title", has_text="剩余/逾期天数")).to_be_visible()
     expect(table.locator(".tabulator-row")).to_have_count(20)
+    expect(table.locator(".tabulator-paginator")).to_contain_text("下一页")
     expect(page.locator(".hb-hazard-detail")).to_contain_text("点击表格中的一条隐患")
     page.set_viewport_size({"width": 1600, "height": 2600})
     screenshot(page, "hazards")

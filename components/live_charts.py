@@ -41,7 +41,10 @@ def _figure(x_range: FactorRange, y_range, height: int, title: str, x_label: str
 
 class LiveChart(pn.viewable.Viewer):
     """A Bokeh figure drawn from a DataFrame parameter of another object and redrawn in place
-    when that parameter changes; a tap on a glyph calls ``on_tap`` with that glyph's row."""
+    when that parameter changes; a tap on a glyph calls ``on_tap`` with that glyph's row.
+
+    A subclass defines ``_build()`` (the figure, drawing from ``self.source``) and
+    ``_draw(frame)`` (the frame into ``self.source`` and the figure's factor ranges)."""
 
     def __init__(self, frame: param.Parameter, on_tap: Callable[[dict], None] | None = None,
                  css_class: str = "", visible=True, x_factors: param.Parameter | None = None, **params):
@@ -68,13 +71,6 @@ class LiveChart(pn.viewable.Viewer):
         if self._x_factors is not None:
             return [str(value) for value in getattr(self._x_factors.owner, self._x_factors.name)]
         return [str(value) for value in pd.unique(values)]
-
-    # Subclasses: the figure and how a frame becomes its data.
-    def _build(self):
-        raise NotImplementedError
-
-    def _draw(self, frame: pd.DataFrame) -> None:
-        raise NotImplementedError
 
     def _redraw(self, frame: pd.DataFrame) -> None:
         self._draw(frame)

@@ -16,7 +16,9 @@ import numpy as np
 import pandas as pd
 
 from .model import Issue, Submission, WorkbookResult
-from .reference import INDICATOR_BY_KEY, PART_WHOLE_PAIRS
+from .reference import CAMPAIGN_END_PERIOD, CAMPAIGN_START_PERIOD, INDICATOR_BY_KEY, PART_WHOLE_PAIRS
+from .identity import link_rewordings
+from .resends import Candidate, filing_date_usable, resolve
 from .values import normalize_text
 
 HAZARD_COLUMNS = (
@@ -24,8 +26,13 @@ HAZARD_COLUMNS = (
     "supervision_level", "supervision_doc", "deadline", "deadline_raw", "progress_raw", "status", "period",
     "source_file", "source_sheet", "source_row", "deadline_cell", "sector_cell",
 )
-INDICATOR_COLUMNS = ("unit", "unit_type", "period", "key", "cumulative", "increment", "source_file", "source_sheet", "cell")
-SUBMISSION_COLUMNS = ("kind", "unit", "unit_type", "period", "layout", "reported_on", "source_file", "source_sheet", "records", "active", "superseded_by")
+# gap_periods: the months (comma-joined) an increment spans without a report of that key by that unit.
+INDICATOR_COLUMNS = ("unit", "unit_type", "period", "key", "cumulative", "increment", "gap_periods",
+                     "source_file", "source_sheet", "cell")
+SUBMISSION_COLUMNS = (
+    "kind", "unit", "unit_type", "period", "layout", "reported_on", "source_file", "source_sheet", "records", "active",
+    "superseded_by", "state", "batch", "correction", "supplement", "held_aside",
+)
 
 # A ledger and its form "disagree" when the hazards listed differ from the hazards
 # counted by more than this share and at least LEDGER_FORM_MIN_GAP hazards: the two
@@ -93,10 +100,7 @@ def _json_value(value: object, key: str) -> object:
     return int(value) if value.is_integer() else round(value, 4)
 
 
-def _order_submissions(results: list[WorkbookResult]) -> list[tuple[int, Submission]]:
-    """Oldest first: by filing date (时间 line) when known, then by the order received."""
-    ordered = [(i, s) for i, result in enumerate(results) for s in result.submissions]
-    return sorted(ordered, key=lambda item: (item[1].reported_on or dt.date.min, item[0]))
+_KIND_WORDS = {"ledger": "隐患台账", "county_form": "调度表", "department_form": "调度表", "registry": "公示牌"}
 
 
 def _fingerprint(sub: Submission) -> object:
@@ -106,55 +110,109 @@ def _fingerprint(sub: Submission) -> object:
     return pd.util.hash_pandas_object(sub.records[cols].astype(str), index=False).sum()
 
 
+def _why_newer(older: Candidate, newer: Candidate) -> str:
+    """Which of the contract's resend rules made ``newer`` win, in the officer's words."""
+    if newer.batch != older.batch:
+        return "后收到"
+    if newer.correction and not older.correction:
+        return "标为更正"
+    if newer.order[2] != older.order[2]:
+        return "填报时间较晚"
+    return "文件名排在后面"
+
+
 def _resolve(results: list[WorkbookResult], issues: list[Issue]) -> tuple[list[Submission], pd.DataFrame]:
-    """The newest submission for each (kind, unit, period) wins; older ones stay in history."""
-    active: dict[tuple, Submission] = {}
-    active_row: dict[tuple, int] = {}  # the row of the active submission of each key
+    """Apply the resend rules (``loaders.resends``); every submission stays in the history frame.
+
+    Returns the submissions that count, ordered as the rules order them (a key's winner last,
+    a period's supplements after its ledger), and one history row per submission."""
+    subs = [(r, s) for r in results for s in r.submissions]
+    candidates = [
+        Candidate(s.kind, s.unit, s.period, r.batch, s.correction, s.supplement, s.reported_on, s.source_file, n)
+        for n, (r, s) in enumerate(subs)
+    ]
+    decisions = resolve(candidates)
     rows = []
-    for _, sub in _order_submissions(results):
-        previous = active.get(sub.key)
-        if previous is not None:
-            rows[active_row[sub.key]].update(active=False, superseded_by=sub.source_file)
-            same_file = previous.source_file == sub.source_file and previous.source_sheet == sub.source_sheet
-            if _fingerprint(previous) != _fingerprint(sub):
-                what = "调度表" if sub.kind.endswith("form") else ("隐患台账" if sub.kind == "ledger" else "公示牌")
-                issues.append(Issue(
-                    sub.source_file, sub.source_sheet, "", "warning",
-                    f"{sub.unit}{sub.period or ''}的{what}报送了两次且数据不同：“{previous.source_file}”（{previous.source_sheet}）"
-                    f"与“{sub.source_file}”（{sub.source_sheet}），采用较新的“{sub.source_file}”。请确认以哪一份为准。",
-                    "duplicate_submission",
-                ))
-            elif same_file:
-                pass  # the same sheet read twice (re-ingest) changes nothing
-        active[sub.key], active_row[sub.key] = sub, len(rows)
+    for (_, sub), candidate, decision in zip(subs, candidates, decisions):
+        newer = subs[decision.by][1] if decision.by is not None else None
         rows.append({
             "kind": sub.kind, "unit": sub.unit, "unit_type": sub.unit_type, "period": sub.period,
             "layout": sub.layout, "reported_on": sub.reported_on, "source_file": sub.source_file,
-            "source_sheet": sub.source_sheet, "records": len(sub.records), "active": True, "superseded_by": None,
+            "source_sheet": sub.source_sheet, "records": len(sub.records), "active": decision.counts,
+            "superseded_by": newer.source_file if newer is not None else None, "state": decision.state,
+            "batch": candidate.batch, "correction": sub.correction, "supplement": sub.supplement,
+            "held_aside": decision.state == "held_aside",
         })
+        what = _KIND_WORDS[sub.kind]
+        if sub.reported_on is not None and not filing_date_usable(sub.reported_on):
+            issues.append(Issue(
+                sub.source_file, sub.source_sheet, "", "warning",
+                f"“时间”栏的日期{sub.reported_on.isoformat()}不在专项行动期间，判断先后时不采用。请核对年份。",
+                "filing_date_outside_window",
+            ))
+        if decision.state == "held_aside":
+            issues.append(Issue(
+                sub.source_file, sub.source_sheet, "", "warning",
+                f"{sub.unit}的{what}所属月份为{sub.period}，不在专项行动期间（{CAMPAIGN_START_PERIOD}至{CAMPAIGN_END_PERIOD}），"
+                "已单独保存，不计入任何统计。请核对标题或“时间”栏的年月后重新报送。",
+                "period_outside_campaign",
+            ))
+        elif decision.state == "added":
+            issues.append(Issue(
+                sub.source_file, sub.source_sheet, "", "info",
+                f"{sub.unit}{sub.period}的补报台账：{len(sub.records)}条隐患并入该月台账（不替代原台账）。",
+                "supplement_added",
+            ))
+        elif newer is not None and _fingerprint(sub) != _fingerprint(newer):
+            issues.append(Issue(
+                newer.source_file, newer.source_sheet, "", "warning",
+                f"{sub.unit}{sub.period or ''}的{what}报送了两次且数据不同：“{sub.source_file}”（{sub.source_sheet}）"
+                f"与“{newer.source_file}”（{newer.source_sheet}），采用“{newer.source_file}”"
+                f"（{_why_newer(candidate, candidates[decision.by])}）。请确认以哪一份为准。",
+                "duplicate_submission",
+            ))
     # The rows hold plain values only: a Submission in them (even in a dropped column) kept
     # every parsed sheet of every file alive as long as the campaign (~190 MB at province scale).
     frame = pd.DataFrame(rows, columns=list(SUBMISSION_COLUMNS))
-    return list(active.values()), frame
+    counting = sorted((n for n, d in enumerate(decisions) if d.counts),
+                      key=lambda n: (candidates[n].supplement, candidates[n].order))
+    return [subs[n][1] for n in counting], frame
 
 
-def _hazards_frame(subs: list[Submission]) -> pd.DataFrame:
+def _merge_failed(sub: Submission, error: Exception) -> Issue:
+    """A submission that could not be merged: reported on its file, the rest still load."""
+    return Issue(sub.source_file, sub.source_sheet, "", "error",
+                 f"{sub.unit}{sub.period or ''}的{_KIND_WORDS.get(sub.kind, '报送')}无法汇总，未计入统计"
+                 f"（{type(error).__name__}: {str(error)[:80]}）。请检查表格后重新报送。", "merge_failed")
+
+
+def _ledger_part(sub: Submission) -> pd.DataFrame:
+    part = sub.records.drop(columns=["unit_raw"]).copy()
+    part["unit_type"] = sub.unit_type
+    part["period"] = sub.period
+    part["source_file"] = sub.source_file
+    part["source_sheet"] = sub.source_sheet
+    part["hazard_id"] = [hazard_id(u, e, d) for u, e, d in zip(part["unit"], part["enterprise"], part["description"])]
+    part["deadline"] = pd.to_datetime(part["deadline"], errors="coerce")
+    return part[list(HAZARD_COLUMNS)]
+
+
+def _hazards_frame(subs: list[Submission], issues: list[Issue]) -> pd.DataFrame:
+    """One row per hazard per period. ``subs`` come in the resend rules' order (a period's
+    supplements after its ledger), which the stable sort keeps within each period and unit."""
     parts = []
     for sub in subs:
         if sub.kind != "ledger" or sub.records.empty:
             continue
-        part = sub.records.drop(columns=["unit_raw"]).copy()
-        part["unit_type"] = sub.unit_type
-        part["period"] = sub.period
-        part["source_file"] = sub.source_file
-        part["source_sheet"] = sub.source_sheet
-        parts.append(part)
+        try:
+            parts.append(_ledger_part(sub))
+        except Exception as error:  # noqa: BLE001 - one bad submission must not stop the others
+            issues.append(_merge_failed(sub, error))
     if not parts:
         return pd.DataFrame(columns=list(HAZARD_COLUMNS))
     hazards = pd.concat(parts, ignore_index=True)
-    hazards["hazard_id"] = [hazard_id(u, e, d) for u, e, d in zip(hazards["unit"], hazards["enterprise"], hazards["description"])]
-    hazards["deadline"] = pd.to_datetime(hazards["deadline"], errors="coerce")
-    return hazards[list(HAZARD_COLUMNS)].sort_values(["period", "unit", "source_row"], kind="stable").reset_index(drop=True)
+    hazards = hazards.sort_values(["period", "unit"], kind="stable").reset_index(drop=True)
+    return link_rewordings(hazards, issues)
 
 
 def _unique_hazards(hazards: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
@@ -184,14 +242,20 @@ def _indicators_frame(subs: list[Submission], issues: list[Issue]) -> pd.DataFra
     for sub in subs:
         if sub.kind not in ("county_form", "department_form") or sub.records.empty:
             continue
-        part = sub.records.rename(columns={"value": "cumulative"}).copy()
-        part["unit"], part["unit_type"], part["period"] = sub.unit, sub.unit_type, sub.period
-        part["source_file"], part["source_sheet"] = sub.source_file, sub.source_sheet
-        parts.append(part)
+        try:
+            part = sub.records.rename(columns={"value": "cumulative"}).copy()
+            part["unit"], part["unit_type"], part["period"] = sub.unit, sub.unit_type, sub.period
+            part["source_file"], part["source_sheet"] = sub.source_file, sub.source_sheet
+            part["cumulative"] = part["cumulative"].astype(float)
+            # A key read twice from one sheet (a column pasted twice): the parser reports it; the first counts.
+            parts.append(part.drop_duplicates("key", keep="first"))
+        except Exception as error:  # noqa: BLE001 - one bad submission must not stop the others
+            issues.append(_merge_failed(sub, error))
     if not parts:
         return pd.DataFrame(columns=list(INDICATOR_COLUMNS))
     frame = pd.concat(parts, ignore_index=True)
-    frame["cumulative"] = frame["cumulative"].astype(float)
+    # A unit's forms for one period from two sheets both counting (e.g. a 汇总表 row and a form): the later counts.
+    frame = frame.drop_duplicates(["unit", "period", "key"], keep="last")
     frame = frame.sort_values(["unit", "key", "period"], kind="stable").reset_index(drop=True)
     previous = frame.groupby(["unit", "key"], sort=False)["cumulative"].shift(1)
     previous_period = frame.groupby(["unit", "key"], sort=False)["period"].shift(1)
@@ -200,6 +264,8 @@ def _indicators_frame(subs: list[Submission], issues: list[Issue]) -> pd.DataFra
     # The first reported period's increment is its cumulative value (figures start in May).
     frame["increment"] = np.where(previous.isna(), frame["cumulative"], frame["cumulative"] - previous)
     frame.loc[~cumulative_kind, "increment"] = np.nan
+    frame["gap_periods"] = _gap_periods(frame["period"], previous_period)
+    frame.loc[~cumulative_kind, "gap_periods"] = ""
     falls = frame[cumulative_kind & previous.notna() & (frame["cumulative"] < previous)]
     for idx, row in falls.iterrows():
         label = INDICATOR_BY_KEY[row["key"]].label
@@ -210,6 +276,22 @@ def _indicators_frame(subs: list[Submission], issues: list[Issue]) -> pd.DataFra
             "cumulative_decrease",
         ))
     return frame[list(INDICATOR_COLUMNS)]
+
+
+def _month_number(period: str) -> int:
+    return int(period[:4]) * 12 + int(period[5:7]) - 1
+
+
+def _gap_periods(periods: pd.Series, previous: pd.Series) -> list[str]:
+    """Months strictly between each row's previous reported period (for a unit's first report:
+    the month before the campaign start) and its period; "" when the increment spans none."""
+    start = _month_number(CAMPAIGN_START_PERIOD) - 1
+    gaps = []
+    for period, before in zip(periods, previous):
+        last = _month_number(before) if isinstance(before, str) else start
+        current = _month_number(period)
+        gaps.append(",".join(f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(last + 1, current)))
+    return gaps
 
 
 def _fmt(value: float) -> str:
@@ -272,17 +354,25 @@ def _ledger_form_findings(unique: pd.DataFrame, hazards: pd.DataFrame, indicator
             ))
 
 
+REGISTRY_COLUMNS = ("unit", "enterprise", "responsible_unit", "head", "head_phone", "leader", "leader_phone",
+                    "cadre", "cadre_phone", "source_row", "source_file", "source_sheet")
+
+
 def _registry_frame(subs: list[Submission]) -> pd.DataFrame:
+    """Every board counts: one entry per unit + enterprise, the latest board of an enterprise
+    replacing that enterprise's entry only (``subs`` come oldest first)."""
     parts = []
     for sub in subs:
         if sub.kind == "registry":
             part = sub.records.copy()
-            part["source_file"], part["source_sheet"] = sub.source_file, sub.source_sheet
+            part["unit"], part["source_file"], part["source_sheet"] = sub.unit, sub.source_file, sub.source_sheet
             parts.append(part)
     if not parts:
-        return pd.DataFrame(columns=["enterprise", "responsible_unit", "head", "head_phone", "leader", "leader_phone",
-                                     "cadre", "cadre_phone", "source_row", "source_file", "source_sheet"])
-    return pd.concat(parts, ignore_index=True)
+        return pd.DataFrame(columns=list(REGISTRY_COLUMNS))
+    registry = pd.concat(parts, ignore_index=True)
+    enterprise_key = registry["enterprise"].fillna("").astype(str).map(normalize_text)
+    latest = ~pd.DataFrame({"unit": registry["unit"], "key": enterprise_key}).duplicated(keep="last")
+    return registry[latest].reindex(columns=list(REGISTRY_COLUMNS)).reset_index(drop=True)
 
 
 def build_campaign(results: list[WorkbookResult], as_of: dt.date | None = None) -> Campaign:
@@ -290,12 +380,16 @@ def build_campaign(results: list[WorkbookResult], as_of: dt.date | None = None) 
     as_of = as_of or dt.date.today()
     issues: list[Issue] = [issue for result in results for issue in result.issues]
     active, submissions = _resolve(results, issues)
-    hazards = _hazards_frame(active)
+    hazards = _hazards_frame(active, issues)
     unique = _unique_hazards(hazards, as_of)
     indicators = _indicators_frame(active, issues)
-    _part_whole_findings(indicators, issues)
-    _hazard_findings(hazards, issues)
-    _ledger_form_findings(unique, hazards, indicators, issues)
+    for check, frames in ((_part_whole_findings, (indicators,)), (_hazard_findings, (hazards,)),
+                          (_ledger_form_findings, (unique, hazards, indicators))):
+        try:
+            check(*frames, issues)
+        except Exception as error:  # noqa: BLE001 - a failed check must not take the figures down with it
+            issues.append(Issue("", "", "", "error", f"数据核查“{check.__name__.strip('_')}”未完成（{type(error).__name__}: "
+                                f"{str(error)[:80]}），其余统计不受影响。请将此提示告知系统管理员。", "check_failed"))
     files = pd.DataFrame(
         [{"file": r.file, "sha256": r.sha256, "accepted": r.accepted, "submissions": len(r.submissions),
           "issues": len(r.issues)} for r in results],

@@ -117,6 +117,10 @@ class Submission:
     layout: str = "form"
     reported_on: dt.date | None = None
     file_sha256: str = ""
+    # The title or file name says 更正/修改/修订: within one batch this resend wins.
+    correction: bool = False
+    # The title or file name says 补报/补充 (ledgers): its hazards add to the period's ledger.
+    supplement: bool = False
 
     @property
     def key(self) -> tuple[str, str, str | None]:
@@ -132,6 +136,8 @@ class WorkbookResult:
     submissions: list[Submission] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     sheets_read: int = 0
+    # Files ingested together share a batch; a later batch's resend replaces an earlier one's.
+    batch: int = 0
 
     @property
     def accepted(self) -> bool:

@@ -111,9 +111,10 @@ def test_same_unit_and_period_sent_twice_the_later_filing_wins():
     assert campaign.summary()["indicators"]["瑞金市"]["2023-08"] == {"self_found": 12}
     (finding,) = _codes(campaign, "duplicate_submission")
     assert finding.severity == "warning" and "瑞金更正.xlsx" in finding.message
-    assert list(campaign.submissions["active"]) == [False, True]
-    assert campaign.submissions["superseded_by"].iloc[0] == "瑞金更正.xlsx"
-    assert pd.isna(campaign.submissions["superseded_by"].iloc[1])
+    # The history lists submissions as received; the dated-later one counts.
+    assert campaign.submissions.set_index("source_file")["active"].to_dict() == {"瑞金更正.xlsx": True, "瑞金.xlsx": False}
+    assert campaign.submissions.set_index("source_file").loc["瑞金.xlsx", "superseded_by"] == "瑞金更正.xlsx"
+    assert pd.isna(campaign.submissions.set_index("source_file").loc["瑞金更正.xlsx", "superseded_by"])
 
 
 def test_the_campaign_does_not_keep_the_parsed_workbooks_alive():

@@ -1,7 +1,7 @@
 """Parsing single cell values the way officials write them.
 
 Every parser is a pure function of the raw cell value (and, for dates, the
-report's year) and never guesses silently: it returns a value, "not reported",
+report's period) and never guesses silently: it returns a value, "not reported",
 or an error message in Chinese that the caller attaches to the cell reference.
 """
 
@@ -51,10 +51,15 @@ def is_not_reported(raw: object) -> bool:
 
 @dataclass(frozen=True)
 class Parsed:
-    """Result of parsing one value: ``value`` is None when not reported or unreadable."""
+    """Result of parsing one value: ``value`` is None when not reported or unreadable.
+
+    ``note`` is the text of a bracketed note written after a number ("3（其中重大1）" → "其中重大1"):
+    the value is still read, and the caller reports the note as an info finding with its cell.
+    """
 
     value: object = None
     error: str | None = None
+    note: str | None = None
 
     @property
     def reported(self) -> bool:
@@ -70,6 +75,9 @@ _NUMBER_WITH_UNIT = re.compile(rf"^\s*({_NUMBER})\s*{_UNIT_WORDS}\s*$")
 _TWO_NUMBERS = re.compile(
     rf"^\s*({_NUMBER})\s*{_UNIT_WORDS}\s*(?:[/、,，;；]|[（(]|\s|其中)\s*(?:其中)?\s*({_NUMBER})\s*{_UNIT_WORDS}\s*[)）]?\s*$"
 )
+# A number followed by a note in brackets: "3（其中重大1）", "5(含复查2)", "3 (含1家复查)".
+# Matched on half-width text, where NFKC has already turned "（）" into "()".
+_NUMBER_WITH_NOTE = re.compile(rf"^\s*({_NUMBER})\s*{_UNIT_WORDS}\s*\(\s*([^()]*?\S[^()]*?)\s*\)\s*$")
 
 
 # More significant digits than any count or amount in a campaign form; beyond this a float
@@ -96,7 +104,13 @@ def _number_or_error(text: str, raw: str) -> Parsed:
 
 
 def parse_number(raw: object) -> Parsed:
-    """A count or amount: 12, "12", "１２", "12家", " 12 ", "35.6万元"; "—"/"无"/"/"/blank are not reported."""
+    """A count or amount: 12, "12", "１２", "12家", " 12 ", "35.6万元"; "—"/"无"/"/"/blank are not reported.
+
+    A number followed by a bracketed note is that number, with the note kept in ``Parsed.note``:
+    "3（其中重大1）" → 3, note "其中重大1"; "5(含复查2)" → 5, note "含复查2". When the brackets hold
+    nothing but a number ("12（其中3）", "12(3)") the cell holds two numbers where one belongs:
+    that stays an error, since it is not clear which one is meant (for a two-value label,
+    ``parse_pair`` reads the same text as the two values)."""
     if isinstance(raw, bool):
         return Parsed(error=f"应为数字，实际为“{raw}”")
     if isinstance(raw, (int, float)) and not (isinstance(raw, float) and math.isnan(raw)):
@@ -120,11 +134,17 @@ def _parse_number_text(raw: str) -> Parsed:
         return _number_or_error(m.group(1), raw)
     if _TWO_NUMBERS.match(text):
         return Parsed(error=f"此处应填一个数，实际填了两个“{raw}”")
+    if m := _NUMBER_WITH_NOTE.match(text):
+        parsed = _number_or_error(m.group(1), raw)
+        return Parsed(parsed.value, note=m.group(2)) if parsed.error is None else parsed
     return Parsed(error=f"无法识别为数字：“{raw}”，请填写阿拉伯数字，未开展的填0，未报送的填“—”")
 
 
 def parse_pair(raw: object) -> tuple[Parsed, Parsed]:
-    """Two values in one cell: "12/35.6", "12次 35.6万元", "12（其中3）"; a lone number fills the first."""
+    """Two values in one cell: "12/35.6", "12次 35.6万元", "12（其中3）"; a lone number fills the first.
+
+    Brackets holding only a number are the second value ("12（其中3）" → 12 and 3); brackets holding
+    words are a note on the first value ("3（其中重大1）" → 3 with note "其中重大1", second not reported)."""
     if is_not_reported(raw):
         return NOT_REPORTED, NOT_REPORTED
     if isinstance(raw, (int, float)):
@@ -176,37 +196,85 @@ def parse_bool(raw: object) -> Parsed:
 # --- dates -----------------------------------------------------------------
 
 NO_DATE_TEXTS = ("长期", "立即整改", "立行立改", "立即", "持续整改", "常态化")
-_DATE_FULL = re.compile(r"^\s*(\d{4})\s*[./\-年]\s*(\d{1,2})\s*[./\-月]\s*(\d{1,2})\s*日?\s*(?:前|之前|以前)?\s*$")
-_DATE_COMPACT = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})\s*$")
-_MONTH_END = re.compile(r"^\s*(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(?:底|末)\s*(?:前|之前|以前)?\s*$")
-_MONTH_DAY = re.compile(r"^\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*(?:前|之前|以前)?\s*$")
-_YEAR_MONTH = re.compile(r"^\s*(\d{4})\s*[./\-年]\s*(\d{1,2})\s*月?\s*(?:前|之前|以前)?\s*$")
+_BEFORE = r"\s*(?:前|之前|以前)?\s*"
+_DATE_FULL = re.compile(rf"^\s*(\d{{4}})\s*[./\-年]\s*(\d{{1,2}})\s*[./\-月]\s*(\d{{1,2}})\s*[日号]?{_BEFORE}$")
+_DATE_COMPACT = re.compile(rf"^\s*(\d{{4}})(\d{{2}})(\d{{2}}){_BEFORE}$")
+_MONTH_END = re.compile(rf"^\s*(?:(\d{{4}})\s*年\s*)?(\d{{1,2}})\s*月\s*份?\s*(?:底|末){_BEFORE}$")
+_MONTH_XUN = re.compile(rf"^\s*(?:(\d{{4}})\s*年\s*)?(\d{{1,2}})\s*月\s*份?\s*(上|中|下)\s*旬{_BEFORE}$")
+_MONTH_DAY = re.compile(rf"^\s*(\d{{1,2}})\s*月\s*(\d{{1,2}})\s*[日号]?{_BEFORE}$")
+# "8.30", "8/30", "8-30": a month and a day written as text (a float 8.3 in the cell is not this).
+_MONTH_DAY_NUMERIC = re.compile(rf"^\s*(\d{{1,2}})\s*[./\-]\s*(\d{{1,2}}){_BEFORE}$")
+_YEAR_MONTH = re.compile(rf"^\s*(\d{{4}})\s*[./\-年]\s*(\d{{1,2}})\s*月?{_BEFORE}$")
+# An Excel date serial stored as text: "45168" (optionally "45168.0").
+_SERIAL_TEXT = re.compile(r"^\s*(\d{5})(?:\.0+)?\s*$")
+_XUN_DAY = {"上": 10, "中": 20}
+_SERIAL_MIN, _SERIAL_MAX = 20000, 80000
 
 
 def _month_end(year: int, month: int) -> dt.date:
     return dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
-def parse_deadline(raw: object, report_year: int) -> Parsed:
-    """整改期限: Excel date, 2023.8.30, 2023/8/30, 2023年8月30日, "8月底前" (last day of that month in
-    the report's year). 长期/立即整改 carry no date: value None, no error. Blank is None, no error
-    (the caller reports a missing deadline as a data-quality finding)."""
+def _serial_date(serial: float) -> dt.date:
+    return (dt.datetime(1899, 12, 30) + dt.timedelta(days=serial)).date()
+
+
+@lru_cache(maxsize=256)
+def _period_parts(report_period: str) -> tuple[int, int]:
+    """("2023-12") → (2023, 12); a caller passing anything else is a programming error."""
+    m = re.fullmatch(r"(\d{4})-(\d{2})", str(report_period).strip())
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise ValueError(f"report_period must be 'YYYY-MM', got {report_period!r}")
+    return int(m.group(1)), int(m.group(2))
+
+
+def year_for_month(month: int, report_period: str) -> int:
+    """The year of a month written without one, in a report covering ``report_period``.
+
+    The report's year, unless that month would start before the first day of the month two
+    months before the period ("more than two months before the report period"): then it is the
+    following year. For period 2023-12 the cut is 2023-10-01, so January–September are 2024;
+    for 2023-08 the cut is 2023-06-01, so January–May are 2024. Only the month decides, because
+    the cut always falls on a month's first day."""
+    year, period_month = _period_parts(report_period)
+    # The cut's month in the report's year; for periods January–March it lies in (or starts)
+    # the report's year, and no month of the report's year comes before it.
+    return year + 1 if month < period_month - 2 else year
+
+
+def parse_deadline(raw: object, report_period: str) -> Parsed:
+    """整改期限 of a ledger covering ``report_period`` ("YYYY-MM").
+
+    Read: an Excel date or date serial (also a serial stored as text, "45168"); "2023.8.30",
+    "2023/8/30", "2023-8-30", "2023年8月30日", "20230830", each optionally followed by 前/之前/以前;
+    "8月底前"/"8月末" (the month's last day); "9月上旬"/"中旬"/"下旬" (the 10th / 20th / last day);
+    "8月30日", "8月30日前", "8.30" (month and day); "2023年8月" (that month's last day).
+    A month written without a year takes the report's year, unless it falls more than two
+    months before the report period, when it is the next year (see ``year_for_month``:
+    a December 2023 ledger's "2月底前" is 2024-02-29 and its "1.15" is 2024-01-15).
+    长期/立即整改 carry no date: value None, no error. Blank is None, no error (the caller
+    reports a missing deadline as a data-quality finding). Anything else, including a plain
+    number such as 8.3 (a month.day typed into a number cell cannot be told from a decimal),
+    is an error quoting the text."""
     if isinstance(raw, dt.datetime):
         return Parsed(raw.date())
     if isinstance(raw, dt.date):
         return Parsed(raw)
     if is_not_reported(raw):
         return NOT_REPORTED
+    if isinstance(raw, bool):
+        return Parsed(error=f"无法识别整改期限“{raw}”，请填写日期，如“2023年8月30日”")
     if isinstance(raw, (int, float)):
         serial = float(raw)
-        if 20000 < serial < 80000:  # an Excel serial date stored as a number
-            return Parsed((dt.datetime(1899, 12, 30) + dt.timedelta(days=serial)).date())
+        if _SERIAL_MIN < serial < _SERIAL_MAX:  # an Excel serial date stored as a number
+            return Parsed(_serial_date(serial))
         return Parsed(error=f"无法识别整改期限“{cell_text(raw)}”，请填写日期，如“2023年8月30日”")
-    return _parse_deadline_text(str(raw), report_year)
+    _period_parts(report_period)  # a bad period is the caller's bug, whatever the text
+    return _parse_deadline_text(str(raw), report_period)
 
 
 @lru_cache(maxsize=65536)
-def _parse_deadline_text(raw: str, report_year: int) -> Parsed:
+def _parse_deadline_text(raw: str, report_period: str) -> Parsed:
     text = to_halfwidth(raw).strip()
     if any(word in text for word in NO_DATE_TEXTS):
         return NOT_REPORTED
@@ -215,10 +283,23 @@ def _parse_deadline_text(raw: str, report_year: int) -> Parsed:
             return Parsed(dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))))
         if m := _DATE_COMPACT.match(text):
             return Parsed(dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))))
+        if m := _SERIAL_TEXT.match(text):
+            serial = int(m.group(1))
+            if _SERIAL_MIN < serial < _SERIAL_MAX:
+                return Parsed(_serial_date(serial))
+            return Parsed(error=f"无法识别整改期限“{raw}”，请填写日期（如“2023年8月30日”），或“长期”“立即整改”")
         if m := _MONTH_END.match(text):
-            return Parsed(_month_end(int(m.group(1) or report_year), int(m.group(2))))
-        if m := _MONTH_DAY.match(text):
-            return Parsed(dt.date(report_year, int(m.group(1)), int(m.group(2))))
+            month = int(m.group(2))
+            year = int(m.group(1)) if m.group(1) else year_for_month(month, report_period)
+            return Parsed(_month_end(year, month))
+        if m := _MONTH_XUN.match(text):
+            month = int(m.group(2))
+            year = int(m.group(1)) if m.group(1) else year_for_month(month, report_period)
+            xun = m.group(3)
+            return Parsed(dt.date(year, month, _XUN_DAY[xun]) if xun in _XUN_DAY else _month_end(year, month))
+        if m := _MONTH_DAY.match(text) or _MONTH_DAY_NUMERIC.match(text):
+            month, day = int(m.group(1)), int(m.group(2))
+            return Parsed(dt.date(year_for_month(month, report_period), month, day))
         if m := _YEAR_MONTH.match(text):
             return Parsed(_month_end(int(m.group(1)), int(m.group(2))))
     except ValueError:

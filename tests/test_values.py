@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from loaders.reference import SECTORS
 from loaders.values import (
+    Parsed,
     canonical_sector,
     is_not_reported,
     parse_deadline,
@@ -151,7 +152,74 @@ def test_garbage_pair_is_an_error_quoting_the_text(raw):
     assert second.value is None
 
 
+# --- numbers with a bracketed note ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "value", "note"),
+    [
+        ("3（其中重大1）", 3, "其中重大1"),
+        ("5(含复查2)", 5, "含复查2"),
+        ("3 (含1家复查)", 3, "含1家复查"),
+        ("３（其中重大１）", 3, "其中重大1"),
+        ("3家（含复查2家）", 3, "含复查2家"),
+        ("35.6万元（含没收违法所得2万元）", 35.6, "含没收违法所得2万元"),
+        ("0（本月无）", 0, "本月无"),
+        (" 12 （ 均已整改 ） ", 12, "均已整改"),
+    ],
+)
+def test_a_number_with_a_bracketed_note_is_the_number_and_keeps_the_note(raw, value, note):
+    assert parse_number(raw) == Parsed(value, note=note)
+
+
+@pytest.mark.parametrize("raw", ["12（其中3）", "12(其中3)", "12（3）", "12(3个)", "12（其中3个）"])
+def test_brackets_holding_only_a_number_in_a_one_value_cell_stay_an_error(raw):
+    parsed = parse_number(raw)
+    assert_error_quotes(parsed, raw)
+    assert "两个" in parsed.error
+    assert parsed.note is None
+
+
+@pytest.mark.parametrize("raw", ["3（其中重大1", "（其中重大1）3", "3（）", "约3（其中重大1）"])
+def test_a_note_needs_a_leading_number_and_closed_brackets(raw):
+    parsed = parse_number(raw)
+    assert_error_quotes(parsed, raw)
+    assert parsed.note is None
+
+
+@pytest.mark.parametrize("raw", [12, "12", "12家", "—", None])
+def test_plain_values_carry_no_note(raw):
+    assert parse_number(raw).note is None
+
+
+def test_a_two_value_label_reads_bracketed_number_as_the_second_value_and_words_as_a_note():
+    whole, part = parse_pair("12（其中3）")
+    assert (whole, part) == (Parsed(12), Parsed(3))
+    first, second = parse_pair("3（其中重大1）")
+    assert (first, second) == (Parsed(3, note="其中重大1"), Parsed())
+    first, second = parse_pair("12/35.6（含罚没）")
+    assert (first, second) == (Parsed(12), Parsed(35.6, note="含罚没"))
+
+
+@given(
+    number=st.integers(min_value=0, max_value=10**12),
+    words=st.sampled_from(["其中重大", "含复查", "含", "其中较大"]),
+    inner=st.integers(min_value=0, max_value=10**6),
+    paren=st.sampled_from([("（", "）"), ("(", ")")]),
+    space=st.sampled_from(["", " ", "　"]),
+)
+def test_any_number_with_a_worded_note_parses_back(number, words, inner, paren, space):
+    raw = f"{number}{space}{paren[0]}{words}{inner}{paren[1]}"
+    parsed = parse_number(raw)
+    assert parsed.error is None, raw
+    assert parsed.value == number, raw
+    assert parsed.note == f"{words}{inner}", raw
+
+
 # --- dates ----------------------------------------------------------------------
+# The ledger's period is the second argument: a month written without a year takes the
+# period's year unless it falls before the first day of the month two months before the
+# period (contract, 整改期限), then it is the next year.
 
 
 @pytest.mark.parametrize(
@@ -162,51 +230,143 @@ def test_garbage_pair_is_an_error_quoting_the_text(raw):
         dt.datetime(2023, 8, 30, 17, 45),
         45168,  # Excel serial for 2023-08-30
         45168.0,
+        "45168",  # the same serial, stored as text
+        " 45168 ",
+        "４５１６８",
         "2023.8.30",
         "2023/8/30",
         "2023-08-30",
+        "2023-8-30",
+        "2023-8-30前",
         "2023年8月30日",
+        "2023年8月30日前",
+        "2023年8月30日之前",
         " 2023 年 8 月 30 日 ",
         "２０２３年８月３０日",
+        "20230830",
         "8月30日",
         "8月30日前",
+        "8月30号",
+        "8.30",
+        "8.30前",
+        "８．３０",
+        "8/30",
     ],
 )
-def test_deadline_spellings_of_30_august_2023(raw):
-    assert parse_deadline(raw, 2023) == parse_deadline(dt.date(2023, 8, 30), 2023)
-    assert parse_deadline(raw, 2023).value == dt.date(2023, 8, 30)
+def test_deadline_spellings_of_30_august_2023_in_an_august_ledger(raw):
+    parsed = parse_deadline(raw, "2023-08")
+    assert parsed == Parsed(dt.date(2023, 8, 30))
 
 
 @pytest.mark.parametrize(
-    ("raw", "year", "expected"),
+    ("raw", "period", "expected"),
     [
-        ("8月底前", 2023, dt.date(2023, 8, 31)),
-        ("9月底前", 2023, dt.date(2023, 9, 30)),
-        ("12月底前", 2023, dt.date(2023, 12, 31)),
-        ("2月底前", 2023, dt.date(2023, 2, 28)),
-        ("2月底前", 2024, dt.date(2024, 2, 29)),
-        ("2月底前", 2100, dt.date(2100, 2, 28)),
-        ("9月15日", 2023, dt.date(2023, 9, 15)),
-        ("9月15日", 2024, dt.date(2024, 9, 15)),
+        # The issue's December ledger: next year's deadlines, not a year overdue.
+        ("2月底前", "2023-12", dt.date(2024, 2, 29)),
+        ("1月15日前", "2023-12", dt.date(2024, 1, 15)),
+        ("1.15", "2023-12", dt.date(2024, 1, 15)),
+        ("2月29日", "2023-12", dt.date(2024, 2, 29)),  # valid only in the next (leap) year
+        # The cut for 2023-12 is 2023-10-01: on it the report's year, the day before the next year.
+        ("10月1日", "2023-12", dt.date(2023, 10, 1)),
+        ("9月30日", "2023-12", dt.date(2024, 9, 30)),
+        ("11月中旬", "2023-12", dt.date(2023, 11, 20)),
+        ("12月底前", "2023-12", dt.date(2023, 12, 31)),
+        # An August ledger: the cut is 2023-06-01.
+        ("6月1日", "2023-08", dt.date(2023, 6, 1)),
+        ("5.31", "2023-08", dt.date(2024, 5, 31)),
+        ("2月底前", "2023-08", dt.date(2024, 2, 29)),
+        ("7月底前", "2023-08", dt.date(2023, 7, 31)),
+        ("12月末", "2023-08", dt.date(2023, 12, 31)),
+        # A May ledger (the campaign's first): the cut is 2023-03-01.
+        ("3月1日", "2023-05", dt.date(2023, 3, 1)),
+        ("2月28日", "2023-05", dt.date(2024, 2, 28)),
+        # Periods early in a year: the cut lies in the previous year, so every month is this year.
+        ("1.1", "2024-03", dt.date(2024, 1, 1)),
+        ("12月31日", "2024-02", dt.date(2024, 12, 31)),
+        ("2月底前", "2024-01", dt.date(2024, 2, 29)),
+        # An explicit year is never moved.
+        ("2023年2月底前", "2023-12", dt.date(2023, 2, 28)),
+        ("2023.1.15", "2023-12", dt.date(2023, 1, 15)),
     ],
 )
-def test_month_end_and_month_day_use_the_report_year(raw, year, expected):
-    assert parse_deadline(raw, year).value == expected
+def test_a_month_without_a_year_takes_the_report_year_or_the_next(raw, period, expected):
+    assert parse_deadline(raw, period) == Parsed(expected)
+
+
+@pytest.mark.parametrize(
+    ("raw", "period", "expected"),
+    [
+        ("9月上旬", "2023-08", dt.date(2023, 9, 10)),
+        ("9月中旬", "2023-08", dt.date(2023, 9, 20)),
+        ("9月下旬", "2023-08", dt.date(2023, 9, 30)),
+        ("9月中旬前", "2023-08", dt.date(2023, 9, 20)),
+        ("9 月 下 旬", "2023-08", dt.date(2023, 9, 30)),
+        ("2月下旬", "2023-08", dt.date(2024, 2, 29)),
+        ("2月下旬", "2024-08", dt.date(2025, 2, 28)),
+        ("1月上旬", "2023-12", dt.date(2024, 1, 10)),
+        ("2023年9月中旬", "2023-12", dt.date(2023, 9, 20)),
+    ],
+)
+def test_xun_is_the_10th_20th_or_last_day_of_the_month(raw, period, expected):
+    assert parse_deadline(raw, period) == Parsed(expected)
+
+
+@pytest.mark.parametrize(
+    ("raw", "period", "expected"),
+    [
+        ("8月底前", "2023-08", dt.date(2023, 8, 31)),
+        ("8月末", "2023-08", dt.date(2023, 8, 31)),
+        ("9月底前", "2023-08", dt.date(2023, 9, 30)),
+        ("12月底前", "2023-08", dt.date(2023, 12, 31)),
+        ("9月15日", "2023-09", dt.date(2023, 9, 15)),
+        ("9月15日", "2024-09", dt.date(2024, 9, 15)),
+        ("2月底前", "2100-02", dt.date(2100, 2, 28)),
+    ],
+)
+def test_month_end_and_month_day_in_the_report_year(raw, period, expected):
+    assert parse_deadline(raw, period).value == expected
+
+
+def test_the_same_text_reads_differently_for_different_periods():
+    # The cache of text parses must key on the period too.
+    assert parse_deadline("8.30", "2023-08").value == dt.date(2023, 8, 30)
+    assert parse_deadline("8.30", "2023-12").value == dt.date(2024, 8, 30)
+    assert parse_deadline("8.30", "2023-08").value == dt.date(2023, 8, 30)
 
 
 @pytest.mark.parametrize("raw", ["长期", "立即整改", " 长期 ", "—", "", None])
 def test_deadlines_without_a_date_carry_no_date_and_no_error(raw):
-    parsed = parse_deadline(raw, 2023)
+    parsed = parse_deadline(raw, "2023-08")
     assert parsed.value is None
     assert parsed.error is None
 
 
-@pytest.mark.parametrize("raw", ["尽快", "下个月", "2023.2.30", "9月31日", "13月底前", "0", 0, 5])
+@pytest.mark.parametrize(
+    "raw",
+    ["尽快", "下个月", "2023.2.30", "9月31日", "13月底前", "0", 0, 5, "8.32", "13.5", "下旬", "12345", "90000",
+     "2023年8月30日后"],
+)
 def test_garbage_deadline_is_an_error(raw):
-    parsed = parse_deadline(raw, 2023)
+    parsed = parse_deadline(raw, "2023-08")
     assert parsed.value is None
     assert parsed.error and has_chinese(parsed.error)
     assert str(raw) in parsed.error
+
+
+@pytest.mark.parametrize("raw", [8.3, 8.30, 12.5])
+def test_a_decimal_number_in_the_cell_is_not_read_as_month_and_day(raw):
+    # "8.30" typed into a number cell arrives as the float 8.3: 8月3日 or 8月30日 cannot be told apart.
+    parsed = parse_deadline(raw, "2023-08")
+    assert parsed.value is None
+    assert parsed.error and str(raw) in parsed.error
+
+
+@pytest.mark.parametrize("period", ["2023", "2023-13", "", None, 2023])
+def test_a_malformed_report_period_is_a_programming_error(period):
+    with pytest.raises(ValueError):
+        parse_deadline("8.30", period)
+
+
 
 
 # --- statuses -------------------------------------------------------------------
@@ -419,36 +579,69 @@ DATE_FORMATS = [
 dates = st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2099, 12, 31))
 
 
-@given(date=dates, fmt=st.sampled_from(DATE_FORMATS), fullwidth=st.booleans(), report_year=st.integers(2000, 2099))
-def test_any_date_in_an_accepted_format_parses_back(date, fmt, fullwidth, report_year):
+periods = st.builds(lambda y, m: f"{y:04d}-{m:02d}", st.integers(2000, 2098), st.integers(1, 12))
+
+
+def cut_of(period: str) -> dt.date:
+    """The first day of the month two months before ``period`` (the contract's "more than two
+    months before the report period")."""
+    year, month = int(period[:4]), int(period[5:])
+    index = year * 12 + month - 1 - 2
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def assert_year_rule(value: dt.date, period: str, month: int, day: int) -> None:
+    """The date is (month, day) in the report's year, or the next year exactly when the report's
+    year would put it before the cut."""
+    year = int(period[:4])
+    assert (value.month, value.day) == (month, day)
+    assert value.year in (year, year + 1)
+    assert value >= cut_of(period)
+    if value.year == year + 1:
+        assert dt.date(year, month, 1) < cut_of(period)
+
+
+@given(date=dates, fmt=st.sampled_from(DATE_FORMATS), fullwidth=st.booleans(), period=periods)
+def test_any_date_in_an_accepted_format_parses_back(date, fmt, fullwidth, period):
     raw = fmt(date)
     if fullwidth:
         raw = raw.translate(FULLWIDTH_DIGITS)
-    assert parse_deadline(raw, report_year).value == date, raw
+    assert parse_deadline(raw, period).value == date, raw
 
 
-@given(date=dates)
-def test_excel_dates_and_serials_parse_back(date):
+@given(date=dates, period=periods, as_text=st.booleans())
+def test_excel_dates_and_serials_parse_back(date, period, as_text):
     serial = (date - dt.date(1899, 12, 30)).days
-    assert parse_deadline(serial, 2023).value == date
-    assert parse_deadline(float(serial), 2023).value == date
-    assert parse_deadline(dt.datetime.combine(date, dt.time(9, 30)), 2023).value == date
+    assert parse_deadline(str(serial) if as_text else serial, period).value == date
+    assert parse_deadline(float(serial), period).value == date
+    assert parse_deadline(dt.datetime.combine(date, dt.time(9, 30)), period).value == date
 
 
-@given(month=st.integers(1, 12), year=st.integers(2000, 2099), suffix=st.sampled_from(["底前", "底", "末", "底之前"]))
-def test_month_end_is_always_the_last_day_of_that_month(month, year, suffix):
-    parsed = parse_deadline(f"{month}月{suffix}", year)
-    assert parsed.value == dt.date(year, month, calendar.monthrange(year, month)[1])
+@given(month=st.integers(1, 12), period=periods, suffix=st.sampled_from(["底前", "底", "末", "底之前", "末前"]))
+def test_month_end_is_the_last_day_of_that_month_by_the_year_rule(month, period, suffix):
+    parsed = parse_deadline(f"{month}月{suffix}", period)
+    assert parsed.error is None
     assert (parsed.value + dt.timedelta(days=1)).day == 1
+    assert_year_rule(parsed.value, period, month, parsed.value.day)
 
 
-@given(month=st.integers(1, 12), day=st.integers(1, 31), year=st.integers(2000, 2099))
-def test_month_day_is_that_day_in_the_report_year_or_an_error(month, day, year):
-    parsed = parse_deadline(f"{month}月{day}日", year)
-    if day <= calendar.monthrange(year, month)[1]:
-        assert parsed.value == dt.date(year, month, day)
+@given(
+    month=st.integers(1, 12),
+    day=st.integers(1, 31),
+    period=periods,
+    fmt=st.sampled_from(["{m}月{d}日", "{m}月{d}日前", "{m}.{d}", "{m}.{d:02d}", "{m}月{d}号"]),
+)
+def test_month_day_is_that_day_by_the_year_rule_or_an_error(month, day, period, fmt):
+    parsed = parse_deadline(fmt.format(m=month, d=day), period)
+    if parsed.value is None:
+        # Only a day the month never has in either candidate year is refused.
+        year = int(period[:4])
+        assert day > max(calendar.monthrange(year, month)[1], calendar.monthrange(year + 1, month)[1]) or (
+            month == 2 and day == 29
+        )
+        assert parsed.error
     else:
-        assert parsed.value is None and parsed.error
+        assert_year_rule(parsed.value, period, month, day)
 
 
 @settings(max_examples=300)
@@ -460,7 +653,8 @@ def test_parsers_never_raise_on_arbitrary_text(raw):
         assert isinstance(number.value, (int, float)) and math.isfinite(number.value)
     for parsed in parse_pair(raw):
         assert parsed.value is None or (isinstance(parsed.value, (int, float)) and math.isfinite(parsed.value))
-    deadline = parse_deadline(raw, 2023)
+    assert number.note is None or (number.value is not None and number.error is None)
+    deadline = parse_deadline(raw, "2023-12")
     assert deadline.value is None or isinstance(deadline.value, dt.date)
     status = parse_status(raw)
     assert status.value in (None, "rectified", "in_progress", "not_started")

@@ -20,7 +20,7 @@ from .sheets import parse_sheet
 from .workbook import WorkbookRefused, open_workbook, read_grids
 
 # Bump when parsing changes what a workbook yields, so stored results are re-read.
-PARSER_VERSION = 1
+PARSER_VERSION = 2
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et")
 # Other office files an officer may drop in the folder by mistake: read, so that
@@ -47,14 +47,26 @@ def load_workbook(data: bytes, file_name: str) -> WorkbookResult:
     result = WorkbookResult(file=file_name, sha256=hashlib.sha256(data).hexdigest())
     try:
         opened = open_workbook(data, file_name)
+        grids, sheet_issues = read_grids(opened, file_name)
     except WorkbookRefused as refused:
         result.issues.append(Issue(file_name, "", "", "error", f"文件未导入：{refused.message}", refused.code))
         return result
-    grids, sheet_issues = read_grids(opened, file_name)
+    except Exception as exc:  # noqa: BLE001 - no workbook may stop the others from loading
+        result.issues.append(Issue(file_name, "", "", "error",
+                                   f"文件未导入：读取文件时出错（{_describe(exc)}）。请用Excel或WPS打开检查后重新保存，仍有问题请将此文件发给系统管理员。",
+                                   "file_read_failed"))
+        return result
     result.issues.extend(sheet_issues)
     templates = []
     for grid in grids:
-        sheet = parse_sheet(grid, file_name)
+        try:
+            sheet = parse_sheet(grid, file_name)
+        except Exception as exc:  # noqa: BLE001 - one sheet's failure is a finding; the other sheets still load
+            result.issues.append(Issue(file_name, grid.name, "", "error",
+                                       f"读取工作表时出错，该表未导入：{_describe(exc)}。请检查此表的格式，仍有问题请将此文件发给系统管理员。",
+                                       "sheet_parse_failed"))
+            templates.append("failed")
+            continue
         templates.append(sheet.template)
         for sub in sheet.submissions:
             sub.file_sha256 = result.sha256
@@ -67,12 +79,20 @@ def load_workbook(data: bytes, file_name: str) -> WorkbookResult:
     else:
         if any(issue.code == "sheet_unreadable" for issue in sheet_issues):
             reason = "工作表已损坏，无法读取，请用Excel或WPS打开检查后重新导出"
+        elif "failed" in templates:
+            reason = "读取工作表时出错，详见各工作表的问题说明"
         elif not grids or all(t == "empty" for t in templates):
             reason = "工作簿中没有任何内容（空白工作簿）"
         else:
             reason = "没有找到可导入的台账、调度表或公示牌数据"
         result.issues.insert(0, Issue(file_name, "", "", "error", f"文件未导入：{reason}。请检查是否报错了文件。", "no_data"))
     return result
+
+
+def _describe(exc: Exception) -> str:
+    """The exception's type and (shortened) text, for the finding a programmer will read."""
+    text = str(exc).strip().replace("\n", " ")
+    return f"{type(exc).__name__}: {text[:120]}" if text else type(exc).__name__
 
 
 def _soften_unknown_sheet(issue: Issue) -> Issue:

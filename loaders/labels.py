@@ -128,6 +128,51 @@ def match_registry_header(text: str) -> str | None:
     return None
 
 
+# Group headings of a ledger grouped by sector: "一、消防安全（3条）", "（二）城镇燃气", "第一类：矿山".
+_CN_NUMERAL = "一二三四五六七八九十百"
+_GROUP_NUMBERING = re.compile(
+    rf"^\s*(?:第\s*[{_CN_NUMERAL}\d]+\s*[类项部分组]?\s*[、.．:：,，]?"
+    rf"|[{_CN_NUMERAL}]+\s*[、.．,，:：]"
+    rf"|[（(]\s*(?:[{_CN_NUMERAL}]+|\d{{1,2}})\s*[)）]\s*[、.．]?"
+    rf"|(?P<arabic>\d{{1,2}})\s*[、．.](?!\d))\s*"
+)
+_GROUP_BARE_NUMERAL = re.compile(rf"^\s*(?:[（(]\s*[{_CN_NUMERAL}]+\s*[)）]|[{_CN_NUMERAL}]+|第\s*[{_CN_NUMERAL}]+\s*[类项部分组]?)\s*[、.．]?\s*$")
+_GROUP_COUNT = re.compile(r"\s*[（(]\s*(?:共\s*)?\d+\s*(?:条|项|处|个|家)?\s*[)）]\s*$")
+_GROUP_TRAILER = re.compile(r"[\s:：、.．,，;；]+$")
+
+
+@dataclass(frozen=True)
+class GroupHeading:
+    text: str  # the heading without its numbering and count: "消防安全"
+    numbered: bool  # "一、", "（二）", "第一类"
+    arabic: bool  # numbered "1、" (weaker: hazard text may start so too)
+    counted: bool  # "（3条）"
+
+
+def group_heading_text(text: str) -> GroupHeading | None:
+    """A ledger group heading's parts, or None when the text cannot be one (too long, nothing left)."""
+    if not text or len(text) > 40 or "\n" in text.strip():
+        return None
+    m = _GROUP_NUMBERING.match(text)
+    rest = text[m.end():] if m else text
+    counted = bool(_GROUP_COUNT.search(rest))
+    rest = _GROUP_TRAILER.sub("", _GROUP_COUNT.sub("", rest)).strip()
+    rest = _GROUP_TRAILER.sub("", rest)
+    if not rest or len(rest) > 24:
+        return None
+    return GroupHeading(rest, m is not None, bool(m and m.group("arabic")), counted)
+
+
+def is_bare_group_numeral(text: str) -> bool:
+    """"一", "二、", "（三）", "第一类": a group number written in a cell of its own."""
+    return bool(text) and bool(_GROUP_BARE_NUMERAL.match(text))
+
+
+def starts_with_group_numbering(text: str) -> bool:
+    m = _GROUP_NUMBERING.match(text or "")
+    return bool(m and not m.group("arabic"))
+
+
 TOTAL_ROW = re.compile(r"^\s*(合\s*计|总\s*计|小\s*计|累\s*计)")
 NOTE_ROW = re.compile(r"^\s*(注|备注|说明|填报说明)\s*[:：0-9１-９.、]")
 FOOTER_ROW = re.compile(r"^\s*(填报人|审核人|负责人|联系人|联系电话|制表人|单位负责人)")

@@ -19,12 +19,15 @@ from .labels import (
     NOTE_ROW,
     TOTAL_ROW,
     LabelMatch,
+    group_heading_text,
+    is_bare_group_numeral,
     match_indicator_label,
     match_ledger_header,
     match_registry_header,
+    starts_with_group_numbering,
 )
-from .model import Issue, SheetGrid, Submission, cell_ref
-from .reference import INDICATOR_BY_KEY, canonical_unit, unit_type_of
+from .model import Issue, SheetGrid, Submission, cell_ref, column_letter
+from .reference import INDICATOR_BY_KEY, LEDGER_COLUMNS, SECTOR_LABELS, canonical_unit, unit_type_of
 from .values import (
     canonical_sector,
     cell_text,
@@ -130,6 +133,19 @@ def _first_text(grid: SheetGrid, r: int) -> tuple[int, str]:
     return 0, ""
 
 
+def _merged_width(grid: SheetGrid, r: int, c: int) -> int:
+    """How many columns of row r the cell at (r, c) spans (1 when not merged)."""
+    if (r, c) not in grid.origin:
+        return 1
+    origin = grid.origin[(r, c)]
+    return sum(1 for cc in range(len(grid.rows[r])) if grid.origin.get((r, cc)) == origin)
+
+
+def _flags(ctx: SheetContext) -> dict[str, bool]:
+    """The title's or file name's 更正/补报 marks, carried by every submission of the sheet."""
+    return {"correction": bool(ctx.correction), "supplement": bool(ctx.supplement)}
+
+
 def _unit_or_issue(grid: SheetGrid, ctx: SheetContext, what: str) -> tuple[str | None, Issue | None]:
     if ctx.unit:
         return ctx.unit, None
@@ -158,6 +174,10 @@ def _is_sub_header(grid: SheetGrid, r: int) -> bool:
     cells = [v for c, v in enumerate(grid.rows[r]) if not grid.is_merge_copy(r, c) and cell_text(v)]
     if any(not isinstance(v, str) for v in cells):
         return False
+    if any(starts_with_group_numbering(v) for v in cells):
+        return False  # a group heading ("一、工贸企业") right below the header, not header words
+    if len(cells) == 1 and max(_merged_width(grid, r, c) for c in range(len(grid.rows[r])) if not grid.is_merge_copy(r, c) and cell_text(grid.rows[r][c])) >= 3:
+        return False
     matched = sum(1 for v in cells if match_ledger_header(v))
     return matched >= 1 and matched >= 0.6 * len(cells)
 
@@ -173,32 +193,79 @@ def _is_repeated_header(grid: SheetGrid, r: int, description_col: int | None) ->
     return len(headers) >= 4 and len(headers) >= 0.8 * len(cells)
 
 
-def _ledger_columns(grid: SheetGrid, header_row: int) -> tuple[dict[str, int], int]:
+def _ledger_columns(grid: SheetGrid, header_row: int) -> tuple[dict[str, int], int, list[tuple[str, tuple[int, int], tuple[int, int]]]]:
     """Map ledger keys to columns, reading a second header row when there is one
-    (e.g. "整改情况" merged over "整改期限" and "整改进展")."""
+    (e.g. "整改情况" merged over "整改期限" and "整改进展"). A key named twice in one header
+    row keeps its first column; the duplicates are returned as (key, first cell, second cell)."""
     columns: dict[str, int] = {}
+    duplicates: list[tuple[str, tuple[int, int], tuple[int, int]]] = []
     for c, value in enumerate(grid.rows[header_row]):
         if isinstance(value, str) and not grid.is_merge_copy(header_row, c):
-            if (key := match_ledger_header(value)) and key not in columns:
-                columns[key] = c
+            if key := match_ledger_header(value):
+                if key in columns:
+                    duplicates.append((key, (header_row, columns[key]), (header_row, c)))
+                else:
+                    columns[key] = c
     below = header_row + 1
     if below >= grid.height or not _is_sub_header(grid, below):
-        return columns, header_row
+        return columns, header_row, duplicates
+    in_row: dict[str, int] = {}
     for c, value in enumerate(grid.rows[below]):
-        if isinstance(value, str) and not grid.same_cell((header_row, c), (below, c)):
+        if isinstance(value, str) and not grid.same_cell((header_row, c), (below, c)) and not grid.is_merge_copy(below, c):
             if key := match_ledger_header(value):
+                if key in in_row:
+                    duplicates.append((key, (below, in_row[key]), (below, c)))
+                    continue
+                in_row[key] = c
                 columns[key] = c
-    return columns, below
+    return columns, below, duplicates
+
+
+def _group_heading(grid: SheetGrid, r: int, columns: dict[str, int]) -> tuple[int, str, str] | None:
+    """(cell column, sector text, sector key) when row r is a group heading of a grouped ledger:
+    its only content one text cell such as "一、消防安全（3条）" or "（二）城镇燃气", or an unnumbered
+    sector name merged across the row."""
+    cells = [(c, v) for c, v in enumerate(grid.rows[r]) if not grid.is_merge_copy(r, c) and cell_text(v)]
+    unit_col = columns.get("unit")
+    if len(cells) > 1 and unit_col is not None:
+        # A unit cell merged down from this row over the hazards below.
+        cells = [(c, v) for c, v in cells
+                 if c != unit_col or not (canonical_unit(cell_text(v)) or find_unit_in_text(cell_text(v))[0])]
+    numeral = False
+    if len(cells) == 2 and isinstance(cells[0][1], str) and is_bare_group_numeral(cells[0][1]):
+        numeral, cells = True, cells[1:]  # "一" in the 序号 cell, "消防安全" beside it
+    if len(cells) != 1 or not isinstance(cells[0][1], str):
+        return None
+    c, text = cells[0][0], cells[0][1].strip()
+    heading = group_heading_text(text)
+    if heading is None:
+        return None
+    sector = canonical_sector(heading.text)
+    if sector is None:
+        return None
+    wide = _merged_width(grid, r, c) >= 3
+    in_hazard_text = c in (columns.get("enterprise"), columns.get("description"))
+    numbered = numeral or (heading.numbered and (not heading.arabic or wide or not in_hazard_text))
+    if sector == "other":
+        # An unknown sector only when the row is plainly a heading: numbered and merged across.
+        return (c, heading.text, sector) if numbered and wide else None
+    return (c, heading.text, sector) if numbered or wide or heading.counted else None
 
 
 def _parse_ledger(grid: SheetGrid, file_name: str, header_row: int) -> SheetResult:
     result = SheetResult(template="ledger")
-    columns, last_header_row = _ledger_columns(grid, header_row)
+    columns, last_header_row, duplicates = _ledger_columns(grid, header_row)
+    for key, first, second in duplicates:
+        first_ref, second_ref = cell_ref(*first), cell_ref(*second)
+        result.issues.append(grid.issue(*second, "warning",
+                                        f"表头“{grid.text(*second)}”（{second_ref}）与“{grid.text(*first)}”（{first_ref}）是同一栏目"
+                                        f"“{LEDGER_COLUMNS[key]}”，按第一列（{column_letter(first[1])}列）导入，"
+                                        f"{column_letter(second[1])}列未导入。", "duplicate_column"))
     ctx = read_context(grid, header_row, file_name)
     if issue := _period_or_issue(grid, ctx, "隐患台账"):
         result.issues.append(issue)
         return result
-    report_year = int(ctx.period[:4])
+    group: tuple[str, str, str] | None = None  # (sector key, sector text, heading cell) of a grouped ledger
     records: dict[str, list[dict]] = {}
     unknown_units_reported: set[str] = set()
     numbered_only: list[int] = []
@@ -219,6 +286,14 @@ def _parse_ledger(grid: SheetGrid, file_name: str, header_row: int) -> SheetResu
             continue
         if NOTE_ROW.match(first) or FOOTER_ROW.match(first):
             result.issues.append(grid.issue(r, first_col, "info", f"说明或落款行（“{first[:20]}”），不作为隐患导入。", "note_row"))
+            continue
+        if heading := _group_heading(grid, r, columns):
+            heading_col, sector_text, sector_key = heading
+            group = (sector_key, sector_text, cell_ref(r, heading_col))
+            precedence = "（填写了“所属行业领域”的行以该栏为准）" if col("sector") is not None else ""
+            result.issues.append(grid.issue(r, heading_col, "info",
+                                            f"分组标题行“{grid.text(r, heading_col)[:30]}”，不作为隐患导入；其下隐患的行业领域按"
+                                            f"“{SECTOR_LABELS[sector_key]}”统计{precedence}。", "group_heading"))
             continue
         if _is_repeated_header(grid, r, col("description")):
             result.issues.append(grid.issue(r, first_col, "info", "重复的表头行，已跳过。", "repeated_header"))
@@ -250,9 +325,13 @@ def _parse_ledger(grid: SheetGrid, file_name: str, header_row: int) -> SheetResu
                                                 f"单位名称“{unit_raw}”不在已知单位名单中，已按原文保留。", "unknown_unit"))
         sector_raw = text_at(r, "sector")
         sector = canonical_sector(sector_raw)
+        sector_cell = cell_ref(r, col("sector")) if col("sector") is not None else ""
+        if sector is None and group is not None:
+            # A sector column, where filled, wins; otherwise the group heading above names the sector.
+            sector, sector_raw, sector_cell = group
         deadline_col = col("deadline")
         deadline_value = grid.value(r, deadline_col) if deadline_col is not None else None
-        deadline = parse_deadline(deadline_value, report_year)
+        deadline = parse_deadline(deadline_value, ctx.period)
         if deadline.error:
             result.issues.append(grid.issue(r, deadline_col, "error", deadline.error + "（隐患已导入，期限按未填处理）", "bad_deadline"))
         progress_raw = text_at(r, "progress")
@@ -277,13 +356,14 @@ def _parse_ledger(grid: SheetGrid, file_name: str, header_row: int) -> SheetResu
             "status": status.value or "not_started",
             "source_row": r + 1,
             "deadline_cell": cell_ref(r, deadline_col) if deadline_col is not None else "",
-            "sector_cell": cell_ref(r, col("sector")) if col("sector") is not None else "",
+            "sector_cell": sector_cell,
         })
     for unit, rows in records.items():
         result.submissions.append(Submission(
             kind="ledger", unit=unit, unit_raw=rows[0]["unit_raw"], unit_type=unit_type_of(unit), period=ctx.period,
             source_file=file_name, source_sheet=grid.name,
             records=pd.DataFrame(rows, columns=list(LEDGER_RECORD_COLUMNS)), layout="table", reported_on=ctx.reported_on,
+            **_flags(ctx),
         ))
     if numbered_only:
         rows_text = "、".join(str(r + 1) for r in numbered_only[:10]) + ("等" if len(numbered_only) > 10 else "")
@@ -294,7 +374,7 @@ def _parse_ledger(grid: SheetGrid, file_name: str, header_row: int) -> SheetResu
         result.submissions.append(Submission(
             kind="ledger", unit=ctx.unit, unit_raw=ctx.unit_raw, unit_type=unit_type_of(ctx.unit), period=ctx.period,
             source_file=file_name, source_sheet=grid.name, records=pd.DataFrame(columns=list(LEDGER_RECORD_COLUMNS)),
-            layout="table", reported_on=ctx.reported_on,
+            layout="table", reported_on=ctx.reported_on, **_flags(ctx),
         ))
         result.issues.append(grid.issue(header_row, 0, "info", "隐患台账没有隐患记录，按“本月无隐患报送”导入。", "ledger_empty"))
     elif not records and not result.issues:
@@ -321,6 +401,14 @@ def _form_kind(unit: str | None, labels: list[LabelMatch], title: str) -> str:
     return "department_form" if unit and unit_type_of(unit) == "department" else "county_form"
 
 
+def _value_note(grid: SheetGrid, key: str, raw: object, value: object, ref: str, issues: list[Issue], note: str | None) -> None:
+    """A number followed by a bracketed note ("3（其中重大1）"): the number is imported, the note kept."""
+    if note:
+        issues.append(Issue(grid.file, grid.name, ref, "info",
+                            f"“{INDICATOR_BY_KEY[key].label}”填写为“{cell_text(raw)}”，按{value}导入，括号内说明“{note}”已记录。",
+                            "value_note"))
+
+
 def _parse_values(grid: SheetGrid, keys: tuple[str, ...], cells: list[tuple[int, int]], issues: list[Issue]) -> list[tuple[str, object, str]]:
     """Values for one label: one key from one cell, or a pair from one cell or two neighbouring cells."""
     out: list[tuple[str, object, str]] = []
@@ -332,13 +420,16 @@ def _parse_values(grid: SheetGrid, keys: tuple[str, ...], cells: list[tuple[int,
         if len(cells) >= 2 and not is_not_reported(grid.value(*cells[1])):
             parsed = (parse_number(raw), parse_number(grid.value(*cells[1])))
             refs = (cell_ref(r, c), cell_ref(*cells[1]))
+            raws = (raw, grid.value(*cells[1]))
         else:
             parsed = parse_pair(raw)
             refs = (cell_ref(r, c),) * 2
-        for key, value, ref in zip(keys, parsed, refs):
+            raws = (raw, raw)
+        for key, value, ref, cell_raw in zip(keys, parsed, refs, raws):
             if value.error:
                 issues.append(Issue(grid.file, grid.name, ref, "error", f"“{INDICATOR_BY_KEY[key].label}”{value.error}", "bad_value"))
             elif value.reported:
+                _value_note(grid, key, cell_raw, value.value, ref, issues, getattr(value, "note", None))
                 out.append((key, value.value, ref))
         return out
     (key,) = keys
@@ -349,6 +440,7 @@ def _parse_values(grid: SheetGrid, keys: tuple[str, ...], cells: list[tuple[int,
     if parsed.error:
         issues.append(Issue(grid.file, grid.name, ref, "error", f"“{INDICATOR_BY_KEY[key].label}”{parsed.error}", "bad_value"))
     elif parsed.reported:
+        _value_note(grid, key, raw, parsed.value, ref, issues, getattr(parsed, "note", None))
         out.append((key, parsed.value, ref))
     return out
 
@@ -410,15 +502,18 @@ def _parse_form(grid: SheetGrid, file_name: str, labels: list[tuple[int, int, La
     result.submissions.append(Submission(
         kind=kind, unit=unit, unit_raw=ctx.unit_raw, unit_type=unit_type_of(unit), period=ctx.period,
         source_file=file_name, source_sheet=grid.name, records=records, layout="form", reported_on=ctx.reported_on,
+        **_flags(ctx),
     ))
     return result
 
 
 # --- dispatch forms, consolidated wide layout (汇总表) ---------------------------
 
-def _wide_columns(grid: SheetGrid, label_row: int) -> tuple[dict[int, tuple[str, ...]], int]:
-    """Column → key(s) for a wide header; a pair label merged over two sub-columns splits in two."""
+def _wide_columns(grid: SheetGrid, label_row: int) -> tuple[dict[int, tuple[str, ...]], int, dict[int, int]]:
+    """Column → key(s) for a wide header; a pair label merged over two sub-columns splits in two.
+    Also the row of each column's label (the label row, or the sub-header row below it)."""
     mapping: dict[int, tuple[str, ...]] = {}
+    label_rows: dict[int, int] = {}
     width = len(grid.rows[label_row])
     for c in range(width):
         value = grid.rows[label_row][c]
@@ -442,7 +537,9 @@ def _wide_columns(grid: SheetGrid, label_row: int) -> tuple[dict[int, tuple[str,
         for c, value in enumerate(grid.rows[next_row]):
             if isinstance(value, str) and (match := match_indicator_label(value)) and len(match.keys) == 1:
                 mapping[c] = match.keys
-    return mapping, next_row if sub_header else label_row
+                label_rows[c] = next_row
+    mapping = dict(sorted(mapping.items()))
+    return mapping, next_row if sub_header else label_row, {c: label_rows.get(c, label_row) for c in mapping}
 
 
 def _wide_unit_column(grid: SheetGrid, label_row: int, first_data_row: int, mapped: dict[int, tuple[str, ...]]) -> int | None:
@@ -462,7 +559,7 @@ def _wide_unit_column(grid: SheetGrid, label_row: int, first_data_row: int, mapp
 
 def _parse_wide(grid: SheetGrid, file_name: str, label_row: int) -> SheetResult:
     result = SheetResult(template="wide")
-    mapping, last_header_row = _wide_columns(grid, label_row)
+    mapping, last_header_row, label_rows = _wide_columns(grid, label_row)
     header_top = label_row
     while header_top > 0 and any(grid.is_merge_copy(header_top, c) and grid.origin[(header_top, c)][0] < header_top for c in range(len(grid.rows[header_top]))):
         header_top -= 1
@@ -475,6 +572,18 @@ def _parse_wide(grid: SheetGrid, file_name: str, label_row: int) -> SheetResult:
         result.issues.append(grid.issue(label_row, 0, "error", "调度汇总表中找不到“单位”列，无法确定每行属于哪个单位。", "unit_unknown"))
         return result
     labels = [match_indicator_label(grid.text(label_row, c)) for c in mapping]
+    # The same indicator in two columns: each unit keeps the first column's value.
+    first_column: dict[str, int] = {}
+    for c, keys in mapping.items():
+        for key in keys:
+            if key not in first_column:
+                first_column[key] = c
+                continue
+            first_ref, second_ref = cell_ref(label_rows[first_column[key]], first_column[key]), cell_ref(label_rows[c], c)
+            result.issues.append(Issue(grid.file, grid.name, second_ref, "warning",
+                                       f"“{INDICATOR_BY_KEY[key].label}”在表头中出现两次（{first_ref}、{second_ref}），"
+                                       f"各单位采用第一列（{column_letter(first_column[key])}列）的值，该列未填时才用{column_letter(c)}列。",
+                                       "duplicate_label"))
     for r in range(last_header_row + 1, grid.height):
         row = grid.rows[r]
         if _row_is_blank(row):
@@ -494,14 +603,22 @@ def _parse_wide(grid: SheetGrid, file_name: str, label_row: int) -> SheetResult:
         if unit is None:
             unit = unit_raw
             result.issues.append(grid.issue(r, unit_col, "warning", f"单位名称“{unit_raw}”不在已知单位名单中，已按原文保留。", "unknown_unit"))
-        values: list[tuple[str, object, str]] = []
+        values: dict[str, tuple[object, str]] = {}
         for c, keys in mapping.items():
-            values.extend(_parse_values(grid, keys, [(r, c)], result.issues))
+            for key, value, ref in _parse_values(grid, keys, [(r, c)], result.issues):
+                if key not in values:
+                    values[key] = (value, ref)
+                elif values[key][0] != value:
+                    kept, kept_ref = values[key]
+                    result.issues.append(Issue(grid.file, grid.name, ref, "warning",
+                                               f"{unit_raw}的“{INDICATOR_BY_KEY[key].label}”填了两个不同的值（{kept_ref}为{kept}，{ref}为{value}），"
+                                               f"采用{kept_ref}的值。", "duplicate_label"))
         kind = _form_kind(unit, [m for m in labels if m], ctx.title)
         result.submissions.append(Submission(
             kind=kind, unit=unit, unit_raw=unit_raw, unit_type=unit_type_of(unit), period=ctx.period,
             source_file=file_name, source_sheet=grid.name,
-            records=pd.DataFrame(values, columns=list(FORM_RECORD_COLUMNS)), layout="wide", reported_on=ctx.reported_on,
+            records=pd.DataFrame([(k, v, ref) for k, (v, ref) in values.items()], columns=list(FORM_RECORD_COLUMNS)),
+            layout="wide", reported_on=ctx.reported_on, **_flags(ctx),
         ))
     return result
 
@@ -544,43 +661,97 @@ def _parse_registry_table(grid: SheetGrid, file_name: str, header_row: int) -> S
             kind="registry", unit=unit, unit_raw=ctx.unit_raw, unit_type=unit_type_of(unit), period=None,
             source_file=file_name, source_sheet=grid.name,
             records=pd.DataFrame(rows, columns=list(REGISTRY_RECORD_COLUMNS)), layout="table", reported_on=ctx.reported_on,
+            **_flags(ctx),
         ))
     return result
 
 
 _BOARD_LABELS = {
-    "公司/企业名称": "enterprise", "公司企业名称": "enterprise", "责任单位": "responsible_unit",
-    "企业主要负责人": "head", "挂点领导": "leader", "责任干部": "cadre",
+    "公司/企业名称": "enterprise", "公司企业名称": "enterprise", "公司（企业）名称": "enterprise", "公司(企业)名称": "enterprise",
+    "企业名称": "enterprise", "公司名称": "enterprise", "责任单位": "responsible_unit",
+    "企业主要负责人": "head", "主要负责人": "head", "挂点领导": "leader", "责任干部": "cadre",
 }
+_BOARD_PHONE_LABELS = frozenset({"联系电话", "电话", "联系方式", "手机", "手机号码"})
+_BOARD_PERSONS = ("head", "leader", "cadre")
+
+
+def _board_label(text: str) -> tuple[str | None, str]:
+    """(label key or "phone", value written after the colon) for a notice-board cell; (None, "") otherwise."""
+    if "：" in text:
+        label, _, inline = text.partition("：")
+    else:
+        label, _, inline = text.partition(":")
+    label = re.sub(r"\s+", "", label)
+    if label in _BOARD_LABELS:
+        return _BOARD_LABELS[label], inline.strip()
+    if label in _BOARD_PHONE_LABELS:
+        return "phone", inline.strip()
+    return None, ""
 
 
 def _parse_registry_board(grid: SheetGrid, file_name: str) -> SheetResult | None:
-    """The printed notice board: "公司/企业名称：X  责任单位：Y" label/value cells."""
-    record: dict[str, str] = {}
+    """Printed notice boards, one below the other: "公司/企业名称：" label cells with the value after
+    the colon or in the next cell. Each board starts at its 公司/企业名称 label; every board on the
+    sheet becomes one record, its source row that label's row."""
+    boards: list[dict[str, object]] = []
+    current: dict[str, object] | None = None
     last_person: str | None = None
-    for r in range(min(grid.height, 30)):
-        for c in range(len(grid.rows[r])):
-            if grid.is_merge_copy(r, c):
+    for r in range(grid.height):
+        row = grid.rows[r]
+        for c in range(len(row)):
+            if grid.is_merge_copy(r, c) or not isinstance(row[c], str):
                 continue
-            text = re.sub(r"\s+", "", grid.text(r, c))
-            label, _, inline = text.partition("：") if "：" in text else text.partition(":")
-            if label in _BOARD_LABELS:
-                key = _BOARD_LABELS[label]
-                last_person = key if key in ("head", "leader", "cadre") else None
-            elif label == "联系电话" and last_person:
+            key, inline = _board_label(row[c])
+            if key is None:
+                continue
+            if key == "phone":
+                if last_person is None:
+                    continue
                 key = f"{last_person}_phone"
+            elif key in _BOARD_PERSONS:
+                last_person = key
             else:
-                continue
-            value = inline or next((grid.text(r, cc) for cc in range(c + 1, len(grid.rows[r]))
-                                    if not grid.same_cell((r, c), (r, cc)) and grid.text(r, cc)), "")
-            record.setdefault(key, value)
-    if "enterprise" not in record or len(record) < 3:
+                last_person = None
+            if key == "enterprise" and (current is None or "enterprise" in current):
+                current = {"_cell": (r, c)}
+                boards.append(current)
+            elif current is None:
+                current = {"_cell": (r, c)}
+                boards.append(current)
+            if key == "enterprise":
+                current["_cell"] = (r, c)
+            value = inline
+            if not value:
+                for cc in range(c + 1, len(row)):
+                    if grid.same_cell((r, c), (r, cc)) or grid.is_merge_copy(r, cc):
+                        continue
+                    text = grid.text(r, cc)
+                    if not text:
+                        continue
+                    if _board_label(text)[0] is None:
+                        value = text
+                    break  # the next label: this one was left blank
+            current.setdefault(key, value)
+    complete = [b for b in boards if b.get("enterprise") and sum(1 for k in b if not k.startswith("_") and b[k]) >= 3]
+    if not complete:
         return None
-    record["source_row"] = 1
-    ctx = read_context(grid, 0, file_name)
+    result = SheetResult(template="registry")
+    first_row = min(b["_cell"][0] for b in boards)
+    ctx = read_context(grid, first_row, file_name)
+    records = []
+    for board in boards:
+        r, c = board["_cell"]
+        if not board.get("enterprise"):
+            result.issues.append(grid.issue(r, c, "error", "此公示牌“公司/企业名称”未填写，未导入。请补全后重新报送。", "registry_incomplete"))
+            continue
+        record = {key: board.get(key, "") for key in REGISTRY_RECORD_COLUMNS if key != "source_row"}
+        record["source_row"] = r + 1
+        records.append(record)
     unit = _registry_unit(grid, ctx)
-    return SheetResult(template="registry", submissions=[Submission(
+    result.submissions.append(Submission(
         kind="registry", unit=unit, unit_raw=ctx.unit_raw, unit_type=unit_type_of(unit), period=None,
         source_file=file_name, source_sheet=grid.name,
-        records=pd.DataFrame([record], columns=list(REGISTRY_RECORD_COLUMNS)), layout="board",
-    )])
+        records=pd.DataFrame(records, columns=list(REGISTRY_RECORD_COLUMNS)), layout="board",
+        reported_on=ctx.reported_on, **_flags(ctx),
+    ))
+    return result

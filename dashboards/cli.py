@@ -237,6 +237,12 @@ def format_ingest_report(report: IngestReport, cross_file: list[Issue], show_all
         lines += ["", "新报送替代旧报送（旧文件保留在历史记录中）："]
         lines += _capped([f"  {r.unit} {r.period or ''} {KIND_LABELS.get(r.kind, r.kind)}：以“{r.newer_file}”为准，替代“{r.older_file}”"
                           for r in replacements], limit)
+    for state, heading in (("added", "补报台账并入当月台账（不替代原台账）："),
+                           ("held_aside", "所属月份不在专项行动期间，已单独保存、不计入统计（请核对年月）：")):
+        placed = [(o.file_name, p) for o in report.outcomes for p in o.placed if p.state == state]
+        if placed:
+            lines += ["", heading]
+            lines += _capped([f"  {p.unit} {p.period or ''} {KIND_LABELS.get(p.kind, p.kind)}：“{name}”" for name, p in placed], limit)
 
     for severity in ("error", "warning"):
         chosen = [i for i in issues if i.severity == severity and i not in reasons]

@@ -58,6 +58,8 @@ def submission_to_dict(sub: Submission) -> dict[str, Any]:
         "layout": sub.layout,
         "reported_on": sub.reported_on.isoformat() if sub.reported_on else None,
         "file_sha256": sub.file_sha256,
+        "correction": sub.correction,
+        "supplement": sub.supplement,
         "records": frame_to_dict(sub.records),
     }
 
@@ -76,6 +78,9 @@ def submission_from_dict(data: dict[str, Any]) -> Submission:
         layout=data["layout"],
         reported_on=dt.date.fromisoformat(reported_on) if reported_on else None,
         file_sha256=data["file_sha256"],
+        # Absent from results stored before the resend rules (re-read on the parser-version bump).
+        correction=data.get("correction", False),
+        supplement=data.get("supplement", False),
     )
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 import loaders
-from loaders import Campaign, Issue, WorkbookResult
+from loaders import Campaign, Issue, WorkbookResult, resends
 
 from .codec import CODEC_FORMAT, result_from_dict, result_to_dict
 
@@ -31,7 +31,7 @@ STORE_FILE_NAME = "hazardboard.sqlite"
 INGEST_WORKERS = min(2, os.cpu_count() or 1)
 
 # Bump with a migration step in ``_migrate`` whenever a table changes.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 ProgressCallback = Callable[[int, int, str], None]
 
@@ -53,6 +53,9 @@ files = sa.Table(
     sa.Column("content", sa.LargeBinary, nullable=False),
     sa.Column("ingested_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("sequence", sa.Integer, nullable=False, unique=True),
+    # Files ingested together (one `ingest_paths` call, one upload) share a batch: a later
+    # batch's resend replaces an earlier one's, and within a batch the contract's rules decide.
+    sa.Column("batch", sa.Integer, nullable=False, server_default="0"),
     sa.Column("accepted", sa.Boolean, nullable=False),
     sa.Column("parser_version", sa.Integer, nullable=False),
     sa.Column("result_json", sa.Text, nullable=False),
@@ -71,6 +74,10 @@ submissions = sa.Table(
     sa.Column("layout", sa.String(32), nullable=False),
     sa.Column("reported_on", sa.Date),
     sa.Column("records", sa.Integer, nullable=False),
+    sa.Column("correction", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("supplement", sa.Boolean, nullable=False, server_default=sa.false()),
+    # loaders.resends.Decision.state: active | added | superseded | held_aside
+    sa.Column("state", sa.String(16), nullable=False, server_default="active"),
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("superseded_by_file_id", sa.Integer, sa.ForeignKey("files.id")),
     sa.Index("ix_submissions_unit_period", "unit", "period"),
@@ -113,6 +120,17 @@ class Replacement:
     newer_file: str
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where one of a new file's submissions went besides replacing: ``state`` "added" (a 补报
+    ledger joined its period's ledger) or "held_aside" (period outside the campaign window)."""
+
+    kind: str
+    unit: str
+    period: str | None
+    state: str
+
+
 @dataclass
 class IngestOutcome:
     """What became of one file: accepted, rejected (stored with its issues) or skipped."""
@@ -125,6 +143,7 @@ class IngestOutcome:
     submissions: int = 0
     stored_as: str = ""  # for a skipped file: the name the same content was first stored under
     replaced: list[Replacement] = field(default_factory=list)
+    placed: list[Placement] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -178,10 +197,17 @@ class Store:
 
     # --- ingesting ------------------------------------------------------------------
 
-    def ingest_bytes(self, data: bytes, file_name: str, parsed: tuple[WorkbookResult, str] | None = None) -> IngestOutcome:
+    def new_batch(self) -> int:
+        """A batch number for files about to be ingested together, later than every stored one."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.coalesce(sa.func.max(files.c.batch), 0))).scalar_one() + 1
+
+    def ingest_bytes(self, data: bytes, file_name: str, parsed: tuple[WorkbookResult, str] | None = None,
+                     batch: int | None = None) -> IngestOutcome:
         """Store one file and its parsed result; the same content a second time changes nothing.
 
-        ``parsed`` is ``parse_and_encode(data, file_name)`` when the caller already has it."""
+        ``parsed`` is ``parse_and_encode(data, file_name)`` when the caller already has it;
+        ``batch`` is ``new_batch()`` shared by files received together (default: a batch of its own)."""
         sha256 = hashlib.sha256(data).hexdigest()
         if (known := self._outcome_if_known(sha256, file_name)) is not None:
             return known
@@ -190,13 +216,15 @@ class Store:
         try:
             with self.engine.begin() as conn:
                 sequence = conn.execute(sa.select(sa.func.coalesce(sa.func.max(files.c.sequence), 0))).scalar_one() + 1
+                if batch is None:
+                    batch = conn.execute(sa.select(sa.func.coalesce(sa.func.max(files.c.batch), 0))).scalar_one() + 1
                 file_id = conn.execute(files.insert().values(
                     sha256=sha256, file_name=file_name, size=len(data), content=data,
-                    ingested_at=dt.datetime.now(dt.timezone.utc), sequence=sequence, accepted=result.accepted,
+                    ingested_at=dt.datetime.now(dt.timezone.utc), sequence=sequence, batch=batch, accepted=result.accepted,
                     parser_version=loaders.PARSER_VERSION, result_json=result_json,
                 )).inserted_primary_key[0]
                 _insert_submissions(conn, file_id, result)
-                replaced = _refresh_active(conn, newly_superseding=file_id)
+                replaced, placed = _refresh_active(conn, newly_superseding=file_id)
         except IntegrityError:
             # Another process stored the same content between our check and our insert.
             if (known := self._outcome_if_known(sha256, file_name)) is not None:
@@ -204,7 +232,7 @@ class Store:
             raise
         return IngestOutcome(
             file_name=file_name, sha256=sha256, status="accepted" if result.accepted else "rejected", file_id=file_id,
-            issues=list(result.issues), submissions=len(result.submissions), replaced=replaced,
+            issues=list(result.issues), submissions=len(result.submissions), replaced=replaced, placed=placed,
         )
 
     def ingest_paths(self, paths: Iterable[str | os.PathLike], progress: ProgressCallback | None = None,
@@ -228,9 +256,10 @@ class Store:
             progress(0, len(found), found[0][1] if found else "")
         with self.engine.connect() as conn:
             known = set(conn.execute(sa.select(files.c.sha256)).scalars())
+        batch = self.new_batch()
         for index, file in enumerate(_parse_in_workers(found, known, workers)):
             parsed = (file.result, file.result_json) if file.result is not None else None
-            report.outcomes.append(self.ingest_bytes(file.data, file.name, parsed))
+            report.outcomes.append(self.ingest_bytes(file.data, file.name, parsed, batch=batch))
             if progress:
                 progress(index + 1, len(found), file.name)
         if progress:
@@ -253,10 +282,15 @@ class Store:
         """Every stored file's result in ingestion order, re-reading those from an older parser."""
         self._reread_stale_results()
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(files.c.result_json).order_by(files.c.sequence)).all()
+            rows = conn.execute(sa.select(files.c.result_json, files.c.batch).order_by(files.c.sequence)).all()
         # Decoded anew each time rather than cached: the campaign built from them holds what the
         # dashboard needs, and keeping every file's records as well would double the memory.
-        return [result_from_dict(json.loads(row.result_json)) for row in rows]
+        results = []
+        for row in rows:
+            result = result_from_dict(json.loads(row.result_json))
+            result.batch = row.batch
+            results.append(result)
+        return results
 
     def campaign(self, as_of: dt.date | None = None) -> Campaign:
         """The campaign dataset built from everything stored, oldest ingestion first."""
@@ -275,7 +309,8 @@ class Store:
         query = (
             sa.select(submissions.c.id, submissions.c.kind, submissions.c.unit, submissions.c.unit_type,
                       submissions.c.period, submissions.c.sheet, submissions.c.layout, submissions.c.reported_on,
-                      submissions.c.records, submissions.c.active, submissions.c.file_id, files.c.file_name,
+                      submissions.c.records, submissions.c.state, submissions.c.correction, submissions.c.supplement,
+                      submissions.c.active, submissions.c.file_id, files.c.file_name, files.c.batch,
                       files.c.ingested_at, submissions.c.superseded_by_file_id,
                       newer.c.file_name.label("superseded_by_file_name"))
             .join(files, files.c.id == submissions.c.file_id)
@@ -378,33 +413,47 @@ def _migrate(conn: Connection) -> None:
         return
     if int(stored) > SCHEMA_VERSION:
         raise StoreError(f"数据库由较新版本的程序创建（结构版本{stored}，本程序支持{SCHEMA_VERSION}），请升级程序后再使用。")
-    # Future: step int(stored) → SCHEMA_VERSION here, then update the row.
+    version = int(stored)
+    if version < 2:
+        # Batches and the resend flags. Each file stored before was received on its own, so its
+        # sequence is its batch; the flags are filled when the parser-version bump re-reads it.
+        conn.execute(sa.text("ALTER TABLE files ADD COLUMN batch INTEGER NOT NULL DEFAULT 0"))
+        conn.execute(sa.text("UPDATE files SET batch = sequence"))
+        for column in ("correction", "supplement"):
+            conn.execute(sa.text(f"ALTER TABLE submissions ADD COLUMN {column} BOOLEAN NOT NULL DEFAULT FALSE"))
+        conn.execute(sa.text("ALTER TABLE submissions ADD COLUMN state VARCHAR(16) NOT NULL DEFAULT 'active'"))
+        version = 2
+    if version != int(stored):
+        conn.execute(schema_info.update().where(schema_info.c.key == "schema_version").values(value=str(version)))
+        _refresh_active(conn)
 
 
 def _insert_submissions(conn: Connection, file_id: int, result: WorkbookResult) -> None:
     rows = [
         {"file_id": file_id, "position": position, "kind": sub.kind, "unit": sub.unit, "unit_type": sub.unit_type,
          "period": sub.period, "sheet": sub.source_sheet, "layout": sub.layout, "reported_on": sub.reported_on,
-         "records": len(sub.records), "active": True, "superseded_by_file_id": None}
+         "records": len(sub.records), "correction": sub.correction, "supplement": sub.supplement, "state": "active",
+         "active": True, "superseded_by_file_id": None}
         for position, sub in enumerate(result.submissions)
     ]
     if rows:
         conn.execute(submissions.insert(), rows)
 
 
-def _refresh_active(conn: Connection, newly_superseding: int | None = None) -> list[Replacement]:
-    """Recompute which submission is current for each (kind, unit, period).
+def _refresh_active(conn: Connection, newly_superseding: int | None = None) -> tuple[list[Replacement], list[Placement]]:
+    """Recompute which submission counts for each (kind, unit, period) with ``loaders.resends``,
+    the rule ``loaders.build_campaign`` applies too (batch, then correction, filing date, file
+    name; supplements add; periods outside the campaign are held aside).
 
-    Same rule as ``loaders.build_campaign``: ordered by filing date (unknown dates first), then by
-    ingestion order and position in the file; the last one wins and each earlier one is marked
-    superseded by the file of the one that followed it. Returns the submissions that
-    ``newly_superseding`` (a file id) took over. With ``newly_superseding`` only the keys that
-    file reports are recomputed: nothing else can have changed.
+    Returns what ``newly_superseding`` (a file id) replaced and where its other submissions went.
+    With ``newly_superseding`` only the keys that file reports are recomputed: nothing else can
+    have changed.
     """
     query = (
         sa.select(submissions.c.id, submissions.c.file_id, submissions.c.kind, submissions.c.unit, submissions.c.period,
-                  submissions.c.position, submissions.c.reported_on, submissions.c.active,
-                  submissions.c.superseded_by_file_id, files.c.sequence, files.c.file_name)
+                  submissions.c.position, submissions.c.reported_on, submissions.c.correction, submissions.c.supplement,
+                  submissions.c.state, submissions.c.active, submissions.c.superseded_by_file_id, files.c.sequence,
+                  files.c.batch, files.c.file_name)
         .join(files, files.c.id == submissions.c.file_id)
     )
     if newly_superseding is not None:
@@ -412,29 +461,26 @@ def _refresh_active(conn: Connection, newly_superseding: int | None = None) -> l
                    .where(submissions.c.file_id == newly_superseding))
         keys = conn.execute(touched).all()
         if not keys:
-            return []
+            return [], []
         # period may be NULL (registry): compare with IS NOT DISTINCT FROM semantics.
         query = query.where(sa.or_(*(
             sa.and_(submissions.c.kind == kind, submissions.c.unit == unit, submissions.c.period.is_not_distinct_from(period))
             for kind, unit, period in set(keys)
         )))
-    rows = conn.execute(query).all()
-    rows.sort(key=lambda r: (r.reported_on or dt.date.min, r.sequence, r.position))
-    names = {r.file_id: r.file_name for r in rows}
-    state = {r.id: (True, None) for r in rows}
-    current: dict[tuple, object] = {}
-    for row in rows:
-        key = (row.kind, row.unit, row.period)
-        if (previous := current.get(key)) is not None:
-            state[previous.id] = (False, row.file_id)
-        current[key] = row
-    replaced = []
-    for row in rows:
-        active, superseded_by = state[row.id]
-        if (row.active, row.superseded_by_file_id) == (active, superseded_by):
+    rows = sorted(conn.execute(query).all(), key=lambda r: (r.sequence, r.position))
+    decisions = resends.resolve([
+        resends.Candidate(r.kind, r.unit, r.period, r.batch, r.correction, r.supplement, r.reported_on, r.file_name, received)
+        for received, r in enumerate(rows)
+    ])
+    replaced, placed = [], []
+    for row, decision in zip(rows, decisions):
+        superseded_by = rows[decision.by].file_id if decision.by is not None else None
+        if row.file_id == newly_superseding and decision.state in ("added", "held_aside"):
+            placed.append(Placement(row.kind, row.unit, row.period, decision.state))
+        if (row.state, row.active, row.superseded_by_file_id) == (decision.state, decision.counts, superseded_by):
             continue
         conn.execute(submissions.update().where(submissions.c.id == row.id)
-                     .values(active=active, superseded_by_file_id=superseded_by))
+                     .values(state=decision.state, active=decision.counts, superseded_by_file_id=superseded_by))
         if superseded_by is not None and superseded_by == newly_superseding:
-            replaced.append(Replacement(row.kind, row.unit, row.period, row.file_name, names[superseded_by]))
-    return replaced
+            replaced.append(Replacement(row.kind, row.unit, row.period, row.file_name, rows[decision.by].file_name))
+    return replaced, placed

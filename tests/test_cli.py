@@ -77,6 +77,26 @@ def test_ingest_reports_in_chinese_and_exits_0_with_a_bad_file_among_good_ones(r
     assert "已导入 0 个文件，未通过 0 个，已导入过跳过 3 个" in capsys.readouterr().out
 
 
+def test_ingest_report_lists_replacements_supplements_and_held_aside_files(tmp_path, capsys):
+    store_dir = tmp_path / "store"
+    first = tmp_path / "九月"
+    first.mkdir()
+    (first / "章贡区8月台账.xlsx").write_bytes(ledger_workbook([CHEMICAL_PLANT]))
+    assert main(["ingest", str(first), "--store", str(store_dir)]) == 0
+    capsys.readouterr()
+
+    second = tmp_path / "十月"
+    second.mkdir()
+    (second / "章贡区8月台账（补报）.xlsx").write_bytes(ledger_workbook([SHOPPING_MALL]))
+    (second / "章贡区调度表.xlsx").write_bytes(county_form_workbook(AUGUST_FORM, filed_on="2032年9月20日"))
+    assert main(["ingest", str(second), "--store", str(store_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "补报台账并入当月台账（不替代原台账）：\n  章贡区 2023-08 隐患台账（附件2）：“章贡区8月台账（补报）.xlsx”" in out
+    assert "所属月份不在专项行动期间" in out and "章贡区 2032-08 县市区调度表（附件3）：“章贡区调度表.xlsx”" in out
+    with Store(store_dir) as store:
+        assert store.campaign(dt.date(2023, 10, 1)).summary()["hazards"]["unique"] == 2
+
+
 def test_ingest_lists_cell_findings_errors_first_and_caps_long_lists(tmp_path, capsys, monkeypatch):
     bad_deadlines = [[n, "章贡区", f"企业{n}", "消防", f"隐患{n}", "整改", "无", "明年再说", "整改中"] for n in range(1, 24)]
     unknown_sector = [[24, "章贡区", "企业24", "", "隐患24", "整改", "无", "2023.9.30", "整改中"]]

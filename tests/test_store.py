@@ -141,13 +141,47 @@ def test_newer_form_for_same_unit_and_period_supersedes_the_older(store):
     assert store.campaign(AS_OF).summary()["indicators"]["章贡区"]["2023-08"]["self_found"] == 15
 
 
-def test_form_filed_earlier_but_received_later_does_not_win(store):
-    store.ingest_bytes(county_form_workbook(with_value(AUGUST_FORM, "行政处罚（次）", 9), filed_on="2023年9月22日"), "新.xlsx")
-    late = store.ingest_bytes(county_form_workbook(AUGUST_FORM, filed_on="2023年9月20日"), "旧.xlsx")
+def test_a_later_batch_wins_even_with_an_earlier_filing_date(store):
+    """Contract: for one unit, kind and period, the file received later replaces the earlier one."""
+    store.ingest_bytes(county_form_workbook(with_value(AUGUST_FORM, "行政处罚（次）", 9), filed_on="2023年9月22日"), "原件.xlsx")
+    late = store.ingest_bytes(county_form_workbook(AUGUST_FORM, filed_on="2023年9月20日"), "重报.xlsx")
 
-    assert late.replaced == []
-    assert store.campaign(AS_OF).summary()["indicators"]["章贡区"]["2023-08"]["penalties"] == 9
-    assert store.submission_history().set_index("file_name")["active"].to_dict() == {"旧.xlsx": False, "新.xlsx": True}
+    assert [(r.older_file, r.newer_file) for r in late.replaced] == [("原件.xlsx", "重报.xlsx")]
+    assert store.campaign(AS_OF).summary()["indicators"]["章贡区"]["2023-08"]["penalties"] == 4
+    assert store.submission_history().set_index("file_name")["active"].to_dict() == {"原件.xlsx": False, "重报.xlsx": True}
+
+
+def test_within_one_batch_a_correction_without_a_date_beats_the_dated_original(store, tmp_path):
+    folder = tmp_path / "九月报送"
+    folder.mkdir()
+    (folder / "章贡区8月调度表.xlsx").write_bytes(county_form_workbook(AUGUST_FORM, filed_on="2023年9月20日"))
+    (folder / "章贡区8月调度表（更正）.xlsx").write_bytes(
+        county_form_workbook(with_value(AUGUST_FORM, "行政处罚（次）", 6), filed_on=""))
+    report = store.ingest_paths([folder], workers=1)
+
+    assert report.count("accepted") == 2
+    assert store.campaign(AS_OF).summary()["indicators"]["章贡区"]["2023-08"]["penalties"] == 6
+    history = store.submission_history().set_index("file_name")
+    assert history["active"].to_dict() == {"章贡区8月调度表.xlsx": False, "章贡区8月调度表（更正）.xlsx": True}
+    assert history["batch"].nunique() == 1
+    # The same files read directly (one batch) give the same answer: one rule for both.
+    direct = loaders.load_paths([folder], as_of=AS_OF)
+    assert direct.summary()["indicators"] == store.campaign(AS_OF).summary()["indicators"]
+
+
+def test_a_supplement_ledger_adds_and_an_out_of_window_form_is_held_aside(store):
+    store.ingest_bytes(ledger_workbook([CHEMICAL_PLANT, SHOPPING_MALL], month=12), "章贡区12月台账.xlsx")
+    extra = [1, "章贡区", "章贡某酒店", "消防", "安全出口锁闭", "打开安全出口", "无", "2024年1月15日", "整改中"]
+    added = store.ingest_bytes(ledger_workbook([extra], month=12), "章贡区12月台账（补报）.xlsx")
+    typo = store.ingest_bytes(county_form_workbook(AUGUST_FORM, filed_on="2032年9月20日"), "章贡区调度表.xlsx")
+
+    assert added.replaced == [] and [p.state for p in added.placed] == ["added"]
+    assert [(p.period, p.state) for p in typo.placed] == [("2032-08", "held_aside")]
+    campaign = store.campaign(AS_OF)
+    assert campaign.summary()["hazards"]["unique"] == 3
+    assert "2032-08" not in str(campaign.summary()["indicators"])
+    states = store.submission_history().set_index("file_name")["state"].to_dict()
+    assert states == {"章贡区12月台账.xlsx": "active", "章贡区12月台账（补报）.xlsx": "added", "章贡区调度表.xlsx": "held_aside"}
 
 
 def test_newer_ledger_shows_updated_progress(store):
@@ -235,3 +269,22 @@ def test_store_written_by_a_newer_program_is_refused(tmp_path):
         conn.execute(store_db.schema_info.update().values(value="99").where(store_db.schema_info.c.key == "schema_version"))
     with pytest.raises(StoreError, match="较新版本"):
         Store(tmp_path)
+
+
+def test_a_store_of_schema_version_1_is_migrated_in_place(tmp_path):
+    with Store(tmp_path / "data") as opened:
+        opened.ingest_bytes(county_form_workbook(AUGUST_FORM), "章贡区8月调度表.xlsx")
+        opened.ingest_bytes(county_form_workbook(with_value(AUGUST_FORM, "行政处罚（次）", 7), filed_on="2023年9月21日"), "重报.xlsx")
+        with opened.engine.begin() as conn:  # back to the version-1 tables
+            conn.execute(sa.text("ALTER TABLE files DROP COLUMN batch"))
+            for column in ("correction", "supplement", "state"):
+                conn.execute(sa.text(f"ALTER TABLE submissions DROP COLUMN {column}"))
+            conn.execute(sa.text("UPDATE schema_info SET value = '1' WHERE key = 'schema_version'"))
+    with Store(tmp_path / "data") as reopened:
+        with reopened.engine.connect() as conn:
+            version = conn.execute(sa.text("SELECT value FROM schema_info WHERE key = 'schema_version'")).scalar_one()
+        assert version == str(store_db.SCHEMA_VERSION)
+        history = reopened.submission_history().set_index("file_name")
+        # Each file stored before was its own batch: the later one counts.
+        assert history["batch"].to_dict() == {"章贡区8月调度表.xlsx": 1, "重报.xlsx": 2}
+        assert reopened.campaign(AS_OF).summary()["indicators"]["章贡区"]["2023-08"]["penalties"] == 7

@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from tests.xlsx_builders import hazard, issues, load, new_workbook
 
 from loaders import build_campaign, hazard_id
-from sample_data.writers import write_form, write_ledger
+from sample_data.writers import write_form, write_ledger, write_registry
 
 AS_OF = dt.date(2023, 10, 15)
 
@@ -188,3 +188,158 @@ def test_summary_has_exactly_the_contract_keys_and_omits_values_not_reported():
     rejected = [i for i in summary["issues"] if i["file"] == "empty.xlsx"]
     assert [(i["sheet"], i["cell"], i["severity"]) for i in rejected] == [("", "", "error")]
     assert issues(results[-1], "no_data")
+
+
+# --- the contract's "Periods, resends and corrections" ----------------------------------
+
+
+def _county_form(unit, values, *, title_period, filed, file_name, batch=0):
+    wb, (ws,) = new_workbook("调度表")
+    write_form(ws, values, unit_label=unit, title_period_text=title_period, filed_on_text=filed)
+    result = load(wb, file_name)
+    result.batch = batch
+    return result
+
+
+def _summary_value(campaign, unit, period, key):
+    return campaign.summary()["indicators"].get(unit, {}).get(period, {}).get(key)
+
+
+def test_a_correction_with_the_blank_time_line_beats_the_dated_original_in_the_same_batch():
+    original = _county_form("章贡区", {"self_found": 41}, title_period="（2023年8月）", filed="2023 年 9 月 20 日",
+                            file_name="章贡区8月调度表.xlsx")
+    correction = _county_form("章贡区", {"self_found": 44}, title_period="（2023年8月）", filed=None,
+                              file_name="章贡区8月调度表（更正）.xlsx")
+    for order in ([original, correction], [correction, original]):
+        campaign = build_campaign(order, AS_OF)
+        assert _summary_value(campaign, "章贡区", "2023-08", "self_found") == 44
+        (finding,) = _codes(campaign, "duplicate_submission")
+        assert "采用“章贡区8月调度表（更正）.xlsx”（标为更正）" in finding.message
+
+
+def test_a_typo_filing_year_does_not_order_resends_and_is_reported():
+    typo = _county_form("南康区", {"self_found": 10}, title_period="（2023年8月）", filed="2032年9月20日", file_name="南康区8月.xlsx")
+    dated = _county_form("南康区", {"self_found": 12}, title_period="（2023年8月）", filed="2023年9月22日", file_name="南康区8月调度表.xlsx")
+    campaign = build_campaign([dated, typo], AS_OF)
+    assert _summary_value(campaign, "南康区", "2023-08", "self_found") == 12
+    (finding,) = _codes(campaign, "filing_date_outside_window")
+    assert finding.file == "南康区8月.xlsx" and "2032-09-20" in finding.message
+
+
+def test_a_later_batch_replaces_whatever_the_dates_say():
+    first = _county_form("信丰县", {"self_found": 5}, title_period="（2023年8月）", filed="2023年9月22日", file_name="b.xlsx", batch=0)
+    resent = _county_form("信丰县", {"self_found": 8}, title_period="（2023年8月）", filed="2023年9月18日", file_name="a.xlsx", batch=1)
+    assert _summary_value(build_campaign([first, resent], AS_OF), "信丰县", "2023-08", "self_found") == 8
+
+
+def test_within_a_batch_without_dates_the_later_file_name_wins_reading_numbers_as_numbers():
+    results = [_county_form("大余县", {"self_found": n}, title_period="（2023年8月）", filed=None, file_name=name)
+               for n, name in ((3, "大余县8月(10).xlsx"), (1, "大余县8月.xlsx"), (2, "大余县8月(9).xlsx"))]
+    assert _summary_value(build_campaign(results, AS_OF), "大余县", "2023-08", "self_found") == 3
+
+
+def test_a_supplement_ledger_adds_its_hazards_to_the_period():
+    december = _ledger("章贡区", 12, [hazard(enterprise="甲", progress="已整改"), hazard(enterprise="乙", progress="整改中")])
+    wb, (ws,) = new_workbook("台账")
+    write_ledger(ws, [hazard(unit="章贡区", enterprise="丙", progress="未整改")], unit_label="章贡区",
+                 title="2023年12月重大事故隐患排查整治台账（补报）")
+    supplement = load(wb, "章贡区12月台账补报.xlsx")
+    campaign = build_campaign([december, supplement], AS_OF)
+    unique = campaign.unique_hazards.set_index("enterprise")
+    assert sorted(unique.index) == ["丙", "乙", "甲"]
+    assert unique.loc["甲", "status"] == "rectified"
+    assert campaign.submissions.set_index("source_file")["state"].to_dict() == {
+        "章贡区12月台账.xlsx": "active", "章贡区12月台账补报.xlsx": "added"}
+    assert _codes(campaign, "supplement_added")
+
+
+def test_a_period_outside_the_campaign_is_held_aside_and_changes_no_figure():
+    december = _county_form("瑞金市", {"self_found": 30}, title_period="（2023年12月）", filed="2024年1月20日", file_name="瑞金12月.xlsx")
+    # Filed 2024-01-28 with no month named: by the filing rule it covers 2024-01, outside the campaign.
+    late = _county_form("瑞金市", {"self_found": 35}, title_period="", filed="2024年1月28日", file_name="瑞金市调度表.xlsx")
+    campaign = build_campaign([december, late], AS_OF)
+    assert campaign.summary()["indicators"]["瑞金市"] == {"2023-12": {"self_found": 30}}
+    assert set(campaign.indicators["period"]) == {"2023-12"}
+    held = campaign.submissions.set_index("source_file").loc["瑞金市调度表.xlsx"]
+    assert (held["period"], held["held_aside"], held["active"]) == ("2024-01", True, False)
+    (finding,) = _codes(campaign, "period_outside_campaign")
+    assert finding.file == "瑞金市调度表.xlsx" and "2024-01" in finding.message
+
+
+def test_a_reworded_hazard_is_one_hazard_with_the_new_text():
+    may = _ledger("定南县", 5, [hazard(enterprise="甲化工", description="储罐区未设置可燃气体报警装置", deadline="2023年6月30日",
+                                      progress="未整改")])
+    june = _ledger("定南县", 6, [hazard(enterprise="甲化工", description="储罐区未设置可燃气体泄漏报警装置", deadline="2023年6月30日",
+                                       progress="已整改")])
+    campaign = build_campaign([may, june], AS_OF)
+    summary = campaign.summary()["hazards"]
+    assert (summary["unique"], summary["overdue"], summary["by_status"]["rectified"]) == (1, 0, 1)
+    (row,) = campaign.unique_hazards.itertuples()
+    assert row.description == "储罐区未设置可燃气体泄漏报警装置" and row.first_period == "2023-05"
+    assert campaign.hazards["hazard_id"].nunique() == 1
+    (finding,) = _codes(campaign, "hazard_reworded")
+    assert finding.severity == "info" and "可燃气体报警装置" in finding.message and "可燃气体泄漏报警装置" in finding.message
+
+
+def test_a_possibly_reworded_hazard_is_a_finding_and_not_merged():
+    may = _ledger("全南县", 5, [hazard(enterprise="乙厂", description="1号厂房安全出口锁闭", progress="未整改")])
+    june = _ledger("全南县", 6, [hazard(enterprise="乙厂", description="2号厂房安全出口锁闭", progress="整改中")])
+    campaign = build_campaign([may, june], AS_OF)
+    assert campaign.summary()["hazards"]["unique"] == 2
+    assert not _codes(campaign, "hazard_reworded")
+    (finding,) = _codes(campaign, "hazard_possibly_reworded")
+    assert finding.severity == "warning" and "1号厂房" in finding.message and "2号厂房" in finding.message
+
+
+def test_an_open_hazard_vanishing_from_a_full_ledger_is_reported_and_keeps_its_status():
+    rows = [hazard(enterprise=name, description=f"{name}安全出口锁闭", progress="整改中") for name in ("甲", "乙", "丙")]
+    august = _ledger("会昌县", 8, rows)
+    september = _ledger("会昌县", 9, rows[:2])  # 丙 is gone, still 整改中 in August
+    campaign = build_campaign([august, september], AS_OF)
+    (finding,) = _codes(campaign, "hazard_vanished")
+    assert "丙安全出口锁闭" in finding.message and "2023-09" in finding.message and finding.file == "会昌县8月台账.xlsx"
+    assert campaign.unique_hazards.set_index("enterprise").loc["丙", "status"] == "in_progress"
+    # A ledger of new hazards only lists none of the earlier ones: nothing vanished.
+    only_new = build_campaign([august, _ledger("会昌县", 9, [hazard(enterprise="丁")])], AS_OF)
+    assert not _codes(only_new, "hazard_vanished")
+
+
+def test_an_increment_over_a_month_not_reported_names_that_month():
+    may = _county_form("兴国县", {"self_found": 10}, title_period="（2023年5月）", filed="2023年6月20日", file_name="5.xlsx")
+    june = _county_form("兴国县", {"self_found": "—", "dept_found": 2}, title_period="（2023年6月）", filed="2023年7月20日",
+                        file_name="6.xlsx")
+    july = _county_form("兴国县", {"self_found": 45, "dept_found": 3}, title_period="（2023年7月）", filed="2023年8月20日",
+                        file_name="7.xlsx")
+    campaign = build_campaign([may, june, july], AS_OF)
+    rows = campaign.indicators.set_index(["key", "period"])
+    assert _summary_value(campaign, "兴国县", "2023-06", "self_found") is None  # "—" is not reported, not 0
+    assert (rows.loc[("self_found", "2023-07"), "increment"], rows.loc[("self_found", "2023-07"), "gap_periods"]) == (35, "2023-06")
+    assert rows.loc[("self_found", "2023-05"), "gap_periods"] == ""
+    # dept_found was first reported in June: its increment covers May too.
+    assert rows.loc[("dept_found", "2023-06"), "gap_periods"] == "2023-05"
+    assert rows.loc[("dept_found", "2023-07"), "gap_periods"] == ""
+
+
+def test_a_submission_that_cannot_be_merged_is_a_finding_and_the_others_load():
+    good = _ledger("石城县", 8, [hazard(enterprise="甲")])
+    broken = _ledger("寻乌县", 8, [hazard(enterprise="乙")])
+    broken.submissions[0].records = broken.submissions[0].records.drop(columns=["description"])
+    campaign = build_campaign([good, broken], AS_OF)
+    assert campaign.summary()["hazards"]["by_unit"] == {"石城县": 1}
+    (finding,) = _codes(campaign, "merge_failed")
+    assert finding.file == "寻乌县8月台账.xlsx" and finding.severity == "error"
+
+
+def test_every_notice_board_counts_and_a_later_board_replaces_only_its_enterprise():
+    def boards(entries, file_name):
+        wb, (ws,) = new_workbook("公示牌")
+        write_registry(ws, [{"enterprise": name, "responsible_unit": "章贡区应急管理局", "head": head, "head_phone": "1",
+                             "leader": "李四", "leader_phone": "2", "cadre": "王五", "cadre_phone": "3"} for name, head in entries],
+                       layout="board")
+        return load(wb, file_name)
+
+    june = boards([("甲公司", "张一"), ("乙公司", "张二"), ("丙公司", "张三")], "章贡区公示牌.xlsx")
+    august = boards([("乙公司", "赵二")], "章贡区公示牌（8月新增）.xlsx")
+    registry = build_campaign([june, august], AS_OF).registry.set_index("enterprise")
+    assert registry["head"].to_dict() == {"甲公司": "张一", "乙公司": "赵二", "丙公司": "张三"}
+    assert set(registry["unit"]) == {"章贡区"}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import calendar
+import difflib
 import json
 import multiprocessing
 import random
@@ -115,6 +116,12 @@ _UNIT_LABELS = {i.key: i.unit_label for i in INDICATORS}
 _PAIR_MEMBERS = frozenset(key for form in (3, 4) for item in writers.form_items(form)
                           for key in writers.pair_keys(item) or ())
 _PROTECTED_KEYS = frozenset({"checked_enterprises", "dept_rectified", "dept_found", "self_found", "penalties"})
+# Heading rows of a ledger grouped by sector ("一、消防安全（3条）"): one raw spelling per sector.
+_GROUP_HEADINGS = {
+    "fire": "消防安全", "construction": "房屋市政工程", "road_traffic": "道路交通安全", "urban_gas": "城镇燃气",
+    "hazardous_chemicals": "危险化学品", "industry_trade": "工贸", "special_equipment": "特种设备",
+    "mining": "非煤矿山", "agriculture": "农业生产", "other": "其他",
+}
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗钟曾谢邱廖"
 _GIVEN = "建国华明伟芳军平强丽勇燕杰涛斌超辉敏刚文海波红霞"
 
@@ -173,6 +180,14 @@ class Hazard:
     found_by: str  # self | dept
     rectified_after: int | None  # months after it was found; None: never within the campaign
     words: dict[str, str]  # status -> the progress spelling this hazard's officer uses
+    # Reworded from this period index on: (index, the new description); hazard_id keeps the first text.
+    reworded: tuple[int, str] | None = None
+    supplement: bool = False  # listed only in a 补报 ledger, not in the unit's regular one
+
+    def description_at(self, index: int) -> str:
+        if self.reworded is not None and index >= self.reworded[0]:
+            return self.reworded[1]
+        return self.description
 
     def status(self, index: int) -> str:
         months = index - self.found_index
@@ -236,8 +251,37 @@ def _filing_month(period: str) -> tuple[int, int]:
     return (year + 1, 1) if month == 12 else (year, month + 1)
 
 
+def _yearless_year(period: str, month: int) -> int:
+    """The year the contract gives a month and day without a year in a report of ``period``:
+    the report's year, unless that falls more than two months before the report period."""
+    year, report_month = _period_ym(period)
+    return year + 1 if report_month - month > 2 else year
+
+
+def _yearless_safe(deadline: date, listed_in: list[str]) -> bool:
+    """A year-less spelling of deadline reads back as deadline in every listed period, with a
+    margin (one month, or three for next year) around the rule's boundary."""
+    for period in listed_in:
+        year, report_month = _period_ym(period)
+        if deadline.year == year and report_month - deadline.month <= 1:
+            continue
+        if deadline.year == year + 1 and report_month - deadline.month >= 3:
+            continue
+        return False
+    return True
+
+
+def excel_serial(day: date) -> int:
+    return (day - date(1899, 12, 30)).days
+
+
 def _fullwidth(text: str) -> str:
     return text.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+
+
+def _similar(a: str, b: str) -> bool:
+    """Close enough that a loader might ask whether two descriptions are one hazard."""
+    return difflib.SequenceMatcher(None, a, b).ratio() >= 0.55
 
 
 def _number_text(value: float | int) -> str:
@@ -260,6 +304,16 @@ class _Builder:
         self.used_names: dict[str, set[str]] = {}
         self.habits = self._habits()
         self.last_listed: dict[int, int] = {}  # id(hazard) -> index of the last period listing it
+        # The cases of the contract's "Periods, resends and corrections" and layouts (campaign scale
+        # only): decided by their own generator, so that they leave the rest of the plan alone.
+        self.case_rng = random.Random(seed * 7919 + 11)
+        self.cases: dict[str, object] = {}
+        self.planted: set[int] = set()  # id() of hazards a planted finding or a case is about
+        self.form_overrides: dict[tuple[str, int], dict[str, str]] = {}  # raw cell templates
+        self.form_names: dict[tuple[str, int], tuple[str, int]] = {}  # file name, filing day
+        self.grouped_ledgers: dict[tuple[str, int], str] = {}
+        self.supplement_at: tuple[str, int] | None = None
+        self.typo_year_at: tuple[str, int] | None = None
         zones = [u for u in self.units if unit_type_of(u) == "zone"][:2]
         # From September the two zones file one joint 汇总表 instead of their own forms.
         joint_from = 4 if scale.name == "campaign" else len(self.periods)
@@ -334,6 +388,18 @@ class _Builder:
         description = rng.choice(_PLACES) + rng.choice(_PROBLEMS[sector])
         while description in names:
             description = rng.choice(_PLACES) + rng.choice(_PROBLEMS[sector]) + f"（第{len(names) + 1}处）"
+        if self.habits[unit].new_only and self.scale.name == "campaign":
+            # A ledger of new hazards only drops last month's: two nearly equal texts at one
+            # enterprise would read as one hazard reworded. Officers keep them apart.
+            tries = 0
+            while any(_similar(description, other) for other in names):
+                tries += 1
+                if tries > 30:
+                    enterprise = self._name(unit, sector) + f"（{len(pool) + 1}）"
+                    pool.append(enterprise)
+                    names = self.used_names.setdefault(unit + enterprise, set())
+                    break
+                description = rng.choice(_PLACES) + rng.choice(_PROBLEMS[sector])
         names.add(description)
 
         spellings = _SECTOR_SPELLINGS[sector]
@@ -347,7 +413,7 @@ class _Builder:
         style = rng.choice(self.scale.deadline_styles)
         if rectified_after == 0 and "immediate" in self.scale.deadline_styles and rng.random() < 0.5:
             style = "immediate"
-        deadline, deadline_raw = self._deadline(found_on, style)
+        deadline, deadline_raw = self._deadline(found_on, style, self._listed_in(unit, index))
         return Hazard(
             unit=unit, enterprise=enterprise, sector=sector, sector_raw=sector_raw,
             description=description, measures=rng.choice(_MEASURES),
@@ -358,7 +424,11 @@ class _Builder:
             words={status: rng.choice(words) for status, words in _PROGRESS_WORDS.items()},
         )
 
-    def _deadline(self, found_on: date, style: str) -> tuple[date | None, object]:
+    def _listed_in(self, unit: str, index: int) -> list[str]:
+        """The periods whose ledgers list a hazard the unit finds in period index."""
+        return [self.periods[index]] if self.habits[unit].new_only else list(self.periods[index:])
+
+    def _deadline(self, found_on: date, style: str, listed_in: list[str]) -> tuple[date | None, object]:
         if style == "immediate":
             return None, "立即整改"
         if style == "long_term":
@@ -369,7 +439,12 @@ class _Builder:
         if style == "month_end":
             if year != found_on.year:
                 year, month = found_on.year, 12
-            return _last_day(year, month), f"{month}月底前"
+            # "8月底前" takes its year by the contract's rule in each ledger that repeats it: a
+            # December ledger's "8月底前" would be 2024-08-31. Officers who repeat a hazard
+            # write the year then.
+            if _yearless_safe(_last_day(year, month), listed_in):
+                return _last_day(year, month), f"{month}月底前"
+            return _last_day(year, month), f"{year}年{month}月{_last_day(year, month).day}日"
         day = self.rng.choice((10, 15, 20, 25, 30)) if month != 2 else 28
         deadline = date(year, month, day)
         raw = {
@@ -423,6 +498,7 @@ class _Builder:
     def _finding(self, kind: str, unit: str, *, hazard: Hazard | None = None, **details: object) -> None:
         entry: dict = {"kind": kind, "unit": unit, **details}
         if hazard is not None:
+            self.planted.add(id(hazard))
             entry.update(enterprise=hazard.enterprise, description=hazard.description,
                          first_period=self.periods[hazard.found_index])
         self.findings.append(entry)
@@ -501,7 +577,132 @@ class _Builder:
         grown = [k for k in ("self_found", "dept_found", "penalties", "checked_enterprises")
                  if true_row[k] > previous_row[k]]
         first_filing = dict(true_row, **{k: true_row[k] - 1 for k in grown})
-        return {(unit, index): {"values": first_filing, "differs": grown}}
+        corrections = {(unit, index): {"values": first_filing, "differs": grown}}
+        if self.scale.name == "campaign":
+            corrections.update(self._plant_form_cases(figures))
+        return corrections
+
+    def _plant_form_cases(self, figures: dict[str, list[dict]]) -> dict[tuple[str, int], dict]:
+        """Form-level cases of the contract; returns the undated correction."""
+        # (a) A correction with the template's blank 时间 line and 更正 in its name, sent with
+        # its dated original: the correction's figures count.
+        unit, index = "上犹县", 5
+        true_row, previous_row = figures[unit][index], figures[unit][index - 1]
+        differs = ["self_found", "dept_found", "penalties", "checked_enterprises", "inspections"]
+        first_filing = dict(true_row, **{k: max(previous_row[k], true_row[k] - 2) for k in differs})
+        differs = [k for k in differs if first_filing[k] != true_row[k]]
+        # (f) A gap: June's self_found left "—"; the quarter Q2 depends on it.
+        gap_unit, gap_index = "崇义县", 1
+        self.form_overrides[(gap_unit, gap_index)] = {"self_found": "—"}
+        self.cases["gap"] = {
+            "unit": gap_unit, "key": "self_found", "period": self.periods[gap_index],
+            "next_period": self.periods[gap_index + 1], "quarter": "2023Q2",
+            "quarter_missing_periods": [self.periods[gap_index]],
+        }
+        # (h) Numbers with a bracketed note: the leading number is the value.
+        note_unit, note_index = "赣县区", 2
+        self.form_overrides[(note_unit, note_index)] = {
+            "dept_found": "{v}（其中重大{n}）", "checked_enterprises": "{v}(含复查{n})"}
+        self.cases["form_notes"] = [
+            {"unit": note_unit, "period": self.periods[note_index], "key": key,
+             "raw": template.format(v=_number_text(figures[note_unit][note_index][key]),
+                                    n=min(figures[note_unit][note_index][key], 1 if "重大" in template else 2)),
+             "value": figures[note_unit][note_index][key]}
+            for key, template in self.form_overrides[(note_unit, note_index)].items()]
+        # (h) A full filing date in the file name is a filing date, never the period.
+        dated = {("寻乌县", 3): ("寻乌县调度表（2023.9.20）.xlsx", 20),
+                 ("定南县", 5): ("定南县调度表（2023.11.08）.xlsx", 8)}
+        self.form_names.update(dated)
+        self.cases["dated_file_names"] = [
+            {"unit": u, "period": self.periods[i], "file": f"{self._folder(self.periods[i])}/{name}",
+             "filed_on": date(*_filing_month(self.periods[i]), day).isoformat()}
+            for (u, i), (name, day) in dated.items()]
+        # (i) A resend with a typo year (2032): held aside, changes nothing.
+        self.typo_year_at = ("石城县", 3)
+        return {(unit, index): {"values": first_filing, "differs": differs, "undated": True}}
+
+    def _plant_hazard_cases(self) -> None:
+        """Hazard-level cases of the contract (campaign scale)."""
+        rng = self.case_rng
+        last = len(self.periods) - 1
+        words = {"not_started": "未整改", "in_progress": "整改中", "rectified": "已整改"}
+        # (d) Reworded: May "…可燃气体报警装置" not started due 06-30, June "…可燃气体泄漏报警装置"
+        # rectified: one hazard, not overdue.
+        unit = "兴国县"
+        old, new = "储罐区未设置可燃气体报警装置", "储罐区未设置可燃气体泄漏报警装置"
+        reworded = Hazard(
+            unit=unit, enterprise=f"{unit}鑫源化工储运有限公司", sector="hazardous_chemicals", sector_raw="危险化学品",
+            description=old, measures="安装可燃气体泄漏报警装置并接入监控平台", supervision_level="none",
+            supervision_raw="无", deadline=date(2023, 6, 30), deadline_raw=date(2023, 6, 30), found_index=0,
+            found_by="self", rectified_after=1, words=dict(words), reworded=(1, new))
+        self.hazards.append(reworded)
+        self.planted.add(id(reworded))
+        self.cases["reworded"] = {
+            "unit": unit, "enterprise": reworded.enterprise, "sector": reworded.sector,
+            "before": old, "after": new, "before_periods": [self.periods[0]], "after_from": self.periods[1],
+            "unique_hazards": 1, "status": "rectified", "deadline": "2023-06-30", "overdue": False,
+        }
+        # (b) A one-row 补报 ledger for 章贡区's December: it adds one hazard.
+        unit = "章贡区"
+        added = Hazard(
+            unit=unit, enterprise=f"{unit}翠微瓶装液化气供应站", sector="urban_gas", sector_raw="城镇燃气",
+            description="气瓶间未设置可燃气体泄漏报警装置且与居民楼间距不足", measures="立即停用气瓶间，限期迁建",
+            supervision_level="none", supervision_raw="/", deadline=date(2024, 1, 31), deadline_raw="2024年1月31日",
+            found_index=last, found_by="dept", rectified_after=None, words=dict(words), supplement=True)
+        self.hazards.append(added)
+        self.planted.add(id(added))
+        self.supplement_at = (unit, last)
+        # (c) December deadlines for next year, written without a year.
+        pool = [h for h in self.hazards if h.found_index == last and h.rectified_after != 0
+                and h.deadline is not None and id(h) not in self.planted]
+        next_year = []
+        for hazard, (deadline, raw) in zip(rng.sample(pool, 3), ((date(2024, 2, 29), "2月底前"),
+                                                               (date(2024, 1, 15), "1月15日前"),
+                                                               (date(2024, 3, 15), "3.15"))):
+            hazard.deadline, hazard.deadline_raw = deadline, raw
+            self.planted.add(id(hazard))
+            next_year.append(self._case_hazard(hazard, last))
+        self.cases["next_year_deadlines"] = next_year
+        # (h) The other deadline spellings, each on a few hazards whose listings all read it right.
+        candidates = [h for h in self.hazards if h.deadline is not None and id(h) not in self.planted
+                      and h.deadline.year == 2023]
+        spellings = []
+        for style in ("serial_text", "dash_before", "dotted_md", "chinese_md", "xun"):
+            yearless = style in ("dotted_md", "chinese_md", "xun")
+            eligible = [h for h in candidates if id(h) not in self.planted
+                        and (not yearless or _yearless_safe(h.deadline, self._listed_in(h.unit, h.found_index)))]
+            for hazard in rng.sample(eligible, min(3, len(eligible))):
+                d = hazard.deadline
+                if style == "serial_text":
+                    raw = str(excel_serial(d))
+                elif style == "dash_before":
+                    raw = f"{d.year}-{d.month}-{d.day}前"
+                elif style == "dotted_md":
+                    raw = f"{d.month}.{d.day}"
+                elif style == "chinese_md":
+                    raw = f"{d.month}月{d.day}日"
+                else:
+                    word, day = rng.choice((("上旬", 10), ("中旬", 20), ("下旬", _last_day(d.year, d.month).day)))
+                    hazard.deadline, raw = date(d.year, d.month, day), f"{d.month}月{word}"
+                hazard.deadline_raw = raw
+                self.planted.add(id(hazard))
+                spellings.append(dict(self._case_hazard(hazard, None), style=style))
+        self.cases["deadline_spellings"] = spellings
+        # (g) Ledgers grouped under sector headings, no sector column, 序号 restarting.
+        odd_sector = {h.unit for h in self.hazards if h.sector_raw is None or h.sector == "other"}
+        grouped_units = [u for u in ("安远县", "龙南市", "瑞金市", "大余县", "全南县", "上犹县")
+                         if u not in odd_sector and not self.habits[u].new_only][:2]
+        for unit, index, style in zip(grouped_units, (4, 5), ("numbered", "bracketed")):
+            self.grouped_ledgers[(unit, index)] = style
+
+    def _case_hazard(self, hazard: Hazard, index: int | None) -> dict:
+        """A hazard of a case, as its last listing reads (index None: the last period listing it)."""
+        listed = self._listed_in(hazard.unit, hazard.found_index)
+        status = hazard.status(self.periods.index(listed[-1]) if index is None else index)
+        return {"unit": hazard.unit, "enterprise": hazard.enterprise, "description": hazard.description,
+                "deadline_raw": hazard.deadline_raw, "deadline": hazard.deadline.isoformat(),
+                "listed_in": listed, "status": status,
+                "overdue": hazard.deadline < OVERDUE_AS_OF and status != "rectified"}
 
     # ------------------------------------------------------------ raw spellings
 
@@ -569,15 +770,27 @@ class _Builder:
                                 f"{year}年{month:02d}月{filed.day:02d}日"))
         return filed, text
 
-    def _ledger_sheet(self, unit: str, habits: Habits, index: int, hazards: list[Hazard], name: str) -> SheetPlan:
+    def _ledger_sheet(self, unit: str, habits: Habits, index: int, hazards: list[Hazard], name: str, *,
+                      supplement: bool = False) -> SheetPlan:
         period = self.periods[index]
         year, month = _period_ym(period)
-        listed = [h for h in hazards if h.found_index == index or (not habits.new_only and h.found_index < index)]
+        if supplement:
+            listed = [h for h in hazards if h.supplement and h.found_index == index]
+        else:
+            listed = [h for h in hazards if not h.supplement and (
+                h.found_index == index or (not habits.new_only and h.found_index < index))]
+        grouped = None if supplement else self.grouped_ledgers.get((unit, index))
+        if grouped:
+            # Under sector headings: each sector's hazards together, in order of first appearance.
+            order = {}
+            for hazard in listed:
+                order.setdefault(hazard.sector, len(order))
+            listed = sorted(listed, key=lambda h: order[h.sector])
         rows = [{
             "unit": habits.label,
             "enterprise": h.enterprise,
-            "sector": h.sector_raw,
-            "description": h.description,
+            "sector": _GROUP_HEADINGS[h.sector] if grouped else h.sector_raw,
+            "description": h.description_at(index),
             "measures": h.measures,
             "supervision": h.supervision_raw,
             "deadline": h.deadline_raw,
@@ -585,12 +798,14 @@ class _Builder:
         } for h in listed]
         # Generic file names carry neither unit nor period: the title must.
         title = writers.LEDGER_TITLE
-        if habits.naming == "generic" or habits.title_period:
-            title = f"{habits.label}{writers.LEDGER_TITLE}（{year}年{month}月）"
+        if habits.naming == "generic" or habits.title_period or supplement:
+            title = f"{habits.label}{writers.LEDGER_TITLE}（{year}年{month}月{'补报' if supplement else ''}）"
         blank_rows = tuple(sorted(self.rng.sample(range(len(rows)), min(2, len(rows))))) if index % 3 == 1 else ()
         options = dict(unit_label=habits.label, title=title, header_rows=habits.header_rows,
                        wrap_headers=habits.wrap_headers, merge_unit_column=habits.merge_unit_column,
                        blank_rows=blank_rows, total_row=habits.total_row, note_row=habits.note_row)
+        if grouped:
+            options["grouped"] = grouped
         for hazard in listed:
             self.last_listed[id(hazard)] = index
         return SheetPlan(name, partial(writers.write_ledger, rows=rows, **options), {
@@ -600,16 +815,31 @@ class _Builder:
         })
 
     def _form_sheet(self, unit: str, habits: Habits, index: int, values: dict, name: str, *,
-                    filed: tuple[date, str], protected: frozenset[str]) -> SheetPlan:
+                    filed: tuple[date, str] | None, protected: frozenset[str],
+                    overrides: dict[str, str] | None = None, title_period: str | None = None) -> SheetPlan:
+        """filed None: the template's blank 时间 line. overrides: key -> raw cell, "—" (not
+        reported) or a template such as "{v}（其中重大{n}）" around the true value."""
         period = self.periods[index]
         form = 4 if unit_type_of(unit) == "department" else 3
         truth: dict[str, object] = {}
         raw = self._reported(unit, values, habits.value_style, protected, truth)
+        for key, template in (overrides or {}).items():
+            if template in _NOT_REPORTED:
+                raw[key] = template
+                truth.pop(key, None)
+            else:
+                value = values[key]
+                raw[key] = template.format(v=_number_text(value), n=min(value, 1 if "重大" in template else 2))
+                truth[key] = value
         year, month = _period_ym(period)
-        options = dict(form=form, unit_label=habits.label, filed_on_text=filed[1], pair_style=habits.pair_style,
-                       title_period_text=f"（{year}年{month}月）" if habits.title_period else None)
+        if title_period is None and habits.title_period:
+            title_period = f"{year}年{month}月"
+        options = dict(form=form, unit_label=habits.label, filed_on_text=filed[1] if filed else None,
+                       pair_style=habits.pair_style,
+                       title_period_text=f"（{title_period}）" if title_period else None)
         return SheetPlan(name, partial(writers.write_form, values=raw, **options), {
-            "content": "form", "form": form, "units": [unit], "period": period, "filed_on": filed[0].isoformat(),
+            "content": "form", "form": form, "units": [unit], "period": period,
+            "filed_on": filed[0].isoformat() if filed else None,
             "layout": {k: v for k, v in options.items() if k not in ("unit_label", "form", "filed_on_text")},
             "values": truth,
         })
@@ -628,38 +858,103 @@ class _Builder:
             folder = self._folder(period)
             ledger_sheet = "台账" if habits.together else ("Sheet1" if index % 2 else "附件2")
             ledger = self._ledger_sheet(unit, habits, index, hazards, ledger_sheet)
+            key = (unit, index)
             if habits.wide_form or unit in self.joint_zone_filings.get(index, ()):
                 form_plan = None
             else:
-                filed = self._filed_on(period, 10 if (unit, index) in corrections else None)
-                values = corrections.get((unit, index), {}).get("values", figures[index])
+                named, filing_day = self.form_names.get(key, (None, None))
+                filed = self._filed_on(period, filing_day or (10 if key in corrections else None))
+                values = corrections.get(key, {}).get("values", figures[index])
                 form_plan = self._form_sheet(unit, habits, index, values, "调度表" if habits.together else "Sheet1",
-                                             filed=filed, protected=_PROTECTED_KEYS)
+                                             filed=filed, protected=_PROTECTED_KEYS,
+                                             overrides=self.form_overrides.get(key))
             if habits.together and form_plan is not None:
                 plan = self._file(folder, self._file_name(habits, unit, period, "台账及调度表"))
                 plan.sheets += [ledger, form_plan]
             else:
                 self._file(folder, self._file_name(habits, unit, period, "台账")).sheets.append(ledger)
                 if form_plan is not None:
-                    self._file(folder, self._file_name(habits, unit, period, "调度表")).sheets.append(form_plan)
+                    name = named or self._file_name(habits, unit, period, "调度表")
+                    self._file(folder, name).sheets.append(form_plan)
+            if key in self.grouped_ledgers:
+                self._case_file("grouped_ledgers", ledger, self.files[-2 if form_plan and not habits.together else -1])
             target = (self.files[-1] if form_plan is not None else None)
             if habits.extra_sheet and target is not None and index % 2 == 0:
                 target.sheets.append(self._extra_sheet(habits.extra_sheet))
             if form_plan is not None:
                 reported[period] = form_plan.manifest["values"]
-            if (unit, index) in corrections:
-                reported[period] = self._correction(unit, habits, index, figures[index], corrections[(unit, index)],
+            if key in corrections:
+                reported[period] = self._correction(unit, habits, index, figures[index], corrections[key],
                                                     first=target)
+            if key == self.supplement_at:
+                self._supplement_file(unit, habits, index, hazards, self.files[-2 if form_plan and not habits.together else -1])
+            if key == self.typo_year_at:
+                self._typo_year_file(unit, habits, index, figures[index])
         return reported
+
+    def _case_file(self, case: str, sheet: SheetPlan, plan: FilePlan) -> None:
+        """Record the file a case landed in (its sheet manifest says how it was written)."""
+        entry = {"file": plan.path, "sheet": sheet.name, "unit": sheet.manifest["units"][0],
+                 "period": sheet.manifest["period"], "rows": sheet.manifest.get("rows")}
+        if case == "grouped_ledgers":
+            entry["style"] = sheet.manifest["layout"]["grouped"]
+            # the sectors whose headings the sheet carries, in order
+            entry["headings"] = list(dict.fromkeys(row["sector"] for row in sheet.write.keywords["rows"]))
+        self.cases.setdefault(case, []).append(entry)
+
+    def _supplement_file(self, unit: str, habits: Habits, index: int, hazards: list[Hazard],
+                         ledger_file: FilePlan) -> None:
+        """A one-row 补报 ledger sent after the unit's ledger for the same month: it adds a hazard."""
+        period = self.periods[index]
+        sheet = self._ledger_sheet(unit, habits, index, hazards, "Sheet1", supplement=True)
+        sheet.manifest["supplement"] = True
+        year, month = _period_ym(period)
+        plan = self._file(self._folder(period), f"{unit}_{year}年{month}月_台账（补报）.xlsx")
+        plan.sheets.append(sheet)
+        added = [h for h in hazards if h.supplement and h.found_index == index]
+        regular = next(s for s in ledger_file.sheets if s.manifest.get("content") == "ledger")
+        self.cases["supplement_ledger"] = {
+            "unit": unit, "period": period, "ledger": ledger_file.path, "supplement": plan.path,
+            "ledger_rows": regular.manifest["rows"], "supplement_rows": sheet.manifest["rows"],
+            "hazards_in_period": regular.manifest["rows"] + sheet.manifest["rows"],
+            "added": [{"enterprise": h.enterprise, "description": h.description, "status": h.status(index)}
+                      for h in added],
+        }
+
+    def _typo_year_file(self, unit: str, habits: Habits, index: int, values: dict) -> None:
+        """A resend whose title and 时间 line say 2032 for 2023: outside the window, held aside."""
+        period = self.periods[index]
+        year, month = _period_ym(period)
+        typo = year + 9
+        bumped = {k: (v + 7 if isinstance(v, int) and not isinstance(v, bool) else v) for k, v in values.items()}
+        filed = (date(typo, month + 1, 15), f"{typo}年{month + 1}月15日")
+        sheet = self._form_sheet(unit, habits, index, bumped, "Sheet1", filed=filed, protected=_PROTECTED_KEYS,
+                                 title_period=f"{typo}年{month}月")
+        read_as = f"{typo}-{month:02d}"
+        sheet.manifest.update(period=read_as, held_aside=True, values={})
+        plan = self._file(self._folder(period), f"{unit}{typo}年{month}月调度表.xlsx")
+        plan.sheets.append(sheet)
+        self.cases["held_aside"] = [{"file": plan.path, "unit": unit, "period_read": read_as,
+                                     "meant": period, "reason": "typo year outside the campaign window"}]
 
     def _correction(self, unit: str, habits: Habits, index: int, values: dict, correction: dict,
                     first: FilePlan) -> dict:
         period = self.periods[index]
-        filed = self._filed_on(period, 25)
+        # An undated correction keeps the template's blank 时间 line: 更正 in its name decides.
+        filed = None if correction.get("undated") else self._filed_on(period, 25)
         stem = first.path.rsplit("/", 1)[1].rsplit(".", 1)[0]
         plan = self._file(self._folder(period), f"{stem}（更正）.xlsx")
         sheet = self._form_sheet(unit, habits, index, values, "Sheet1", filed=filed, protected=_PROTECTED_KEYS)
         plan.sheets.append(sheet)
+        if correction.get("undated"):
+            original = next(s for s in first.sheets if s.manifest.get("content") == "form")
+            self.cases["undated_correction"] = {
+                "unit": unit, "period": period, "kind": "county_form" if original.manifest["form"] == 3 else "department_form",
+                "original": first.path, "original_filed_on": original.manifest["filed_on"], "correction": plan.path,
+                "differs": correction["differs"],
+                "original_values": {k: original.manifest["values"][k] for k in correction["differs"]},
+                "values": {k: sheet.manifest["values"][k] for k in correction["differs"]},
+            }
         self._finding("duplicate_submission", unit, period=period, files=[first.path, plan.path],
                       authoritative=plan.path, differs=correction["differs"])
         return sheet.manifest["values"]
@@ -697,12 +992,34 @@ class _Builder:
         table = self._file("公示牌", "安全生产责任公示牌信息汇总表.xlsx")
         table.sheets.append(SheetPlan("公示牌汇总", partial(writers.write_registry, rows=rows, layout="table"),
                                       {"content": "registry", "form": 1, "layout": "table", "rows": len(rows)}))
-        board_rows = [r for r, h in zip(rows, chosen) if h.unit == "章贡区"][:10]
+        # 章贡区 sends its boards as printed, many on one sheet, in two files over time; they name
+        # enterprises the city's table does not, and the second file's first board replaces the
+        # entry of an enterprise of the first file (a new 挂点领导).
+        in_table = {h.enterprise for h in chosen}
+        own = [h for h in enterprises.values() if h.unit == "章贡区" and h.enterprise not in in_table]
+        assert len(own) >= 13, "章贡区 needs 13 enterprises outside the city's table"
+        board_rows = [self._registry_row(h) for h in own[:10]]
         board = self._file("公示牌", "章贡区公示牌.xlsx")
         board.sheets.append(SheetPlan("公示牌", partial(writers.write_registry, rows=board_rows, layout="board"),
                                       {"content": "registry", "form": 1, "layout": "board", "rows": len(board_rows)}))
-        return {"enterprises": len(rows), "files": [table.path, board.path],
-                "names": sorted(r["enterprise"] for r in rows)}
+        replaced = dict(board_rows[2], leader=self._person(), leader_phone=self._phone())
+        later_rows = [replaced] + [self._registry_row(h) for h in own[10:13]]
+        later = self._file("公示牌", "章贡区公示牌（第二批）.xlsx")
+        later.sheets.append(SheetPlan("公示牌", partial(writers.write_registry, rows=later_rows, layout="board"),
+                                      {"content": "registry", "form": 1, "layout": "board", "rows": len(later_rows)}))
+        boards = {r["enterprise"]: r for r in board_rows + later_rows}  # the later board wins
+        names = sorted({r["enterprise"] for r in rows} | set(boards))
+        return {
+            "enterprises": len(names), "files": [table.path, board.path, later.path], "names": names,
+            "key": "unit + enterprise; a later board replaces that enterprise's entry only",
+            "boards": {"章贡区": {
+                "files": [board.path, later.path], "boards": [len(board_rows), len(later_rows)],
+                "enterprises": sorted(boards),
+                "leaders": {name: row["leader"] for name, row in sorted(boards.items())},
+                "replaced": {"enterprise": replaced["enterprise"], "earlier_leader": board_rows[2]["leader"],
+                             "leader": replaced["leader"], "file": later.path},
+            }},
+        }
 
     def _registry_row(self, hazard: Hazard) -> dict:
         regulator = {"fire": "消防救援大队", "construction": "住建局", "road_traffic": "交通运输局",
@@ -744,6 +1061,8 @@ class _Builder:
     def build(self) -> Plan:
         self._generate_hazards()
         self._plant_hazard_findings()
+        if self.scale.name == "campaign":
+            self._plant_hazard_cases()
         figures = self._true_figures()
         corrections = self._plant_figure_findings(figures)
         by_unit: dict[str, list[Hazard]] = {unit: [] for unit in self.units}
@@ -783,7 +1102,8 @@ class _Builder:
         }
         if self.scale.list_hazards:
             hazards["items"] = [{
-                "unit": h.unit, "enterprise": h.enterprise, "description": h.description,
+                "unit": h.unit, "enterprise": h.enterprise, "description": h.description_at(last[id(h)]),
+                **({"first_description": h.description} if h.reworded else {}),
                 "sector": h.sector, "sector_raw": h.sector_raw, "supervision_level": h.supervision_level,
                 "deadline": h.deadline.isoformat() if h.deadline else None,
                 "deadline_raw": h.deadline_raw.isoformat() if isinstance(h.deadline_raw, date) else h.deadline_raw,
@@ -805,11 +1125,16 @@ class _Builder:
         return {
             "generator": {"seed": self.seed, "scale": self.scale.name, "version": MANIFEST_VERSION},
             "conventions": {
-                "period": "a form's 时间 is its filing date; it covers the previous month (YYYY-MM)",
                 "status": "each hazard takes the status of the last period whose ledger lists it",
                 "overdue": "deadline before as_of and not rectified",
                 "missing_sector": "counted under sector 'other' in by_sector",
-                "month_end_deadline": "'8月底前' is the last day of that month in the period's year",
+                "month_end_deadline": "'8月底前' and '8.30' (no year) take the report's year unless that falls "
+                                      "more than two months before the report period: then the next year",
+                "period": "a form's period is the month its title or file name names; else its 时间 filing date "
+                          "(day 1-25: the previous month; 26-31: its own); a full date is never a period",
+                "window": "periods outside 2023-05..2023-12 are held aside and change no figure",
+                "resends": "per (kind, unit, period) the later batch wins; within a batch 更正/修改/修订 in title "
+                           "or name, else the later 时间 date, else the later file name; 补报/补充 ledgers add",
                 "indicators": "cumulative values as reported (the 更正 filing where one exists); "
                               "a value not reported ('—', '无', '/', blank) is absent; 是/否 is true/false",
             },
@@ -823,6 +1148,7 @@ class _Builder:
             "findings": self.findings,
             "bad_files": bad,
             "registry": registry,
+            "cases": self.cases,
         }
 
 

@@ -217,6 +217,7 @@ def write_ledger(
     total_row: bool = False,
     note_row: bool = False,
     filler_line: bool = True,
+    grouped: str | None = None,
 ) -> list[int]:
     """Write a 附件2 hazard ledger; returns the sheet row number of each input row.
 
@@ -224,8 +225,14 @@ def write_ledger(
     supervision, deadline, progress. blank_rows: indices of input rows before
     which an empty row is left. merge_unit_column merges each run of equal unit
     cells down the column, as officers do when one unit fills a whole sheet.
+
+    grouped: drop the 所属行业领域 column and put each run of rows with the same
+    ``sector`` under a heading row instead, 序号 restarting in each group:
+    "numbered" writes "一、消防安全（3条）" merged across the row, "bracketed"
+    writes "（二）城镇燃气" in the first cell only. The heading text is the
+    rows' ``sector`` value; callers order the rows by group.
     """
-    keys = list(LEDGER_COLUMNS)
+    keys = [k for k in LEDGER_COLUMNS if not (grouped and k == "sector")]
     width = len(keys)
     row = 1
     if title is not None:
@@ -234,8 +241,8 @@ def write_ledger(
     if filler_line:
         _line(ws, row, width, f"填报单位（盖章）：{unit_label or ''}　　填报人：　　联系电话：")
         row += 1
-    labels = [_WRAPPED_LEDGER_LABELS.get(key, label) if wrap_headers else label
-              for key, label in LEDGER_COLUMNS.items()]
+    labels = [_WRAPPED_LEDGER_LABELS.get(key, LEDGER_COLUMNS[key]) if wrap_headers else LEDGER_COLUMNS[key]
+              for key in keys]
     if header_rows == 1:
         for column, label in enumerate(labels, start=1):
             _put(ws, row, column, label, font=_HEADER_FONT)
@@ -252,10 +259,26 @@ def write_ledger(
 
     blank_before = set(blank_rows)
     written: list[int] = []
+    group_sizes: dict[object, int] = {}
+    for values in rows:
+        group_sizes[values.get("sector")] = group_sizes.get(values.get("sector"), 0) + 1
+    group: object = object()
+    groups_seen = 0
+    seq = 0
     for index, values in enumerate(rows):
         if index in blank_before:
             row += 1
-        _put(ws, row, 1, index + 1)
+        if grouped and (groups_seen == 0 or values.get("sector") != group):
+            group, groups_seen, seq = values.get("sector"), groups_seen + 1, 0
+            numeral = chinese_numeral(groups_seen)
+            if grouped == "numbered":
+                heading = f"{numeral}、{group}（{group_sizes[group]}条）"
+                _merge(ws, row, 1, row, width, heading, font=_HEADER_FONT, align=_LEFT)
+            else:
+                _put(ws, row, 1, f"（{numeral}）{group}", font=_HEADER_FONT, align=_LEFT)
+            row += 1
+        seq += 1
+        _put(ws, row, 1, seq if grouped else index + 1)
         for column, key in enumerate(keys[1:], start=2):
             _put(ws, row, column, values.get(key), align=_LEFT if key in ("description", "measures") else _CENTER)
         written.append(row)
@@ -268,8 +291,17 @@ def write_ledger(
         row += 1
     if note_row:
         _line(ws, row, width, _LEDGER_NOTE)
-    _set_widths(ws, (6, 12, 26, 12, 36, 30, 22, 14, 12))
+    _set_widths(ws, (6, 12, 26, 36, 30, 22, 14, 12) if grouped else (6, 12, 26, 12, 36, 30, 22, 14, 12))
     return written
+
+
+def chinese_numeral(number: int) -> str:
+    """一 … 九十九, as heading rows count their groups."""
+    digits = "零一二三四五六七八九"
+    if number < 10:
+        return digits[number]
+    tens, ones = divmod(number, 10)
+    return ("" if tens == 1 else digits[tens]) + "十" + (digits[ones] if ones else "")
 
 
 def _merge_runs(ws: Worksheet, rows: Sequence[int], column: int) -> None:

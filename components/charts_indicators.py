@@ -28,6 +28,8 @@ register_labels({
     "ind_not_reported": ("未报送", "not reported"),
     "ind_decrease": ("累计数减少（待核实）", "cumulative fell (to check)"),
     "ind_decreases": ("累计数减少的单位数", "Units whose cumulative fell"),
+    "ind_gaps": ("含缺报月份的单位数", "Units whose increment spans unreported months"),
+    "ind_gap_periods": ("含缺报月份", "Includes months not reported"),
     "ind_count": ("家数", "Enterprises"),
     "ind_per_100": ("每百家抽查企业", "Per 100 checked enterprises"),
     "ind_checked": ("抽查检查企业", "Enterprises checked"),
@@ -121,7 +123,10 @@ def increments_chart(by_period: pd.DataFrame, key: str, lang: str = "zh") -> hv.
     type_order = [unit_type_label(t, lang) for t in ("county", "department", "zone") if t in set(frame["unit_type"])]
     frame = frame.assign(type_order=frame["unit_type_label"].map({label: i for i, label in enumerate(type_order)}))
     frame = frame.sort_values(["period", "type_order"])
-    bars = hv.Bars(frame, [period_dim, type_dim], [value_dim, hv.Dimension("units", label=tr("ind_unit", lang))])
+    if "gaps" not in frame:
+        frame = frame.assign(gaps=0)
+    bars = hv.Bars(frame, [period_dim, type_dim], [value_dim, hv.Dimension("units", label=tr("ind_unit", lang)),
+                                                   hv.Dimension("gaps", label=tr("ind_gaps", lang))])
     bars = _styled(bars, {"stacked": True, "color": hv.Cycle(palette), "show_legend": True},
                    {"tools": ["hover"], "height": 300, "responsive": True, "legend_position": "right",
                     "toolbar": None, "default_tools": []})
@@ -134,23 +139,30 @@ def increments_chart(by_period: pd.DataFrame, key: str, lang: str = "zh") -> hv.
 
 
 def increments_heatmap(increments: pd.DataFrame, key: str, lang: str = "zh") -> hv.Overlay:
-    """Unit × period grid of monthly increments: blank where not reported, purple and "!" where the cumulative fell.
+    """Unit × period grid of monthly increments: blank where not reported, purple and "!" where the cumulative fell,
+    "*" where the increment spans months the unit did not report (the hover names them).
 
     ``increments`` is ``metrics.indicators.monthly_increments`` output for one key.
     """
     frame = increments[increments["key"] == key]
+    gaps = frame["gap_periods"] if "gap_periods" in frame else pd.Series("", index=frame.index)
+    # Plain objects: HeatMap reshapes its value columns, which Arrow-backed strings refuse.
+    frame = frame.assign(gap_text=gaps.fillna("").astype(str).str.replace(",", ", " if lang == "en" else "、", regex=False)
+                         .astype(object))
     period_dim = hv.Dimension("period", label=tr("ind_period", lang))
     unit_dim = hv.Dimension("unit", label=tr("ind_unit", lang))
     value_dim = hv.Dimension("increment", label=value_axis_label(key, lang, "ind_increment"))
     top = float(frame["increment"].max()) if not frame.empty else 1.0
     units = frame["unit"].nunique()
-    heatmap = hv.HeatMap(frame, [period_dim, unit_dim], [value_dim, hv.Dimension("cumulative", label=tr("ind_cumulative", lang))])
+    heatmap = hv.HeatMap(frame, [period_dim, unit_dim], [value_dim, hv.Dimension("cumulative", label=tr("ind_cumulative", lang)),
+                                                         hv.Dimension("gap_text", label=tr("ind_gap_periods", lang))])
     heatmap = _styled(heatmap, {"cmap": HEATMAP_CMAP, "clim": (0, max(top, 1.0) * HEATMAP_HEADROOM),
                                 "clipping_colors": {"min": DECREASE_COLOUR, "NaN": "#ffffff"}},
                       {"tools": ["hover"], "height": _height(units), "responsive": True, "colorbar": False,
                        "toolbar": None, "default_tools": [], "xaxis": "top"})
     text = frame["increment"].map(lambda v: format_value(v, key)).where(~frame["decrease"], frame["increment"].map(
         lambda v: format_value(v, key) + "!"))
+    text = text.where(frame["gap_text"] == "", text + "*")
     labels = hv.Labels(frame.assign(text=text), [period_dim, unit_dim], "text")
     labels = _styled(labels, {}, {"text_font_size": "8pt", "text_color": "#263238"})
     return heatmap * labels

@@ -46,7 +46,14 @@ register_labels({
     "ov_status_behind": ("未达标", "Behind"),
     "ov_status_met": ("已达标", "Met"),
     "ov_status_not_reported": ("未报送", "Not reported"),
+    "ov_missing_months": ("缺报月份（暂定数）", "Months not reported (provisional)"),
 })
+
+
+def missing_months_text(missing: object, lang: str = "zh") -> str:
+    """"2023-06、2023-08" (", " in English) for a ``missing_periods`` cell; "" when none."""
+    months = [m for m in str(missing or "").split(",") if m]
+    return (", " if lang == "en" else "、").join(months)
 
 
 def _styled(element, bokeh: dict | None = None, matplotlib: dict | None = None, **common):
@@ -147,12 +154,15 @@ def quota_bars(progress: pd.DataFrame, quota: int, lang: str = "zh") -> hv.Overl
     """Hazards each unit found in a quarter against the quota line; units behind in red.
 
     ``progress`` holds rows of ``metrics.overview.quarter_progress`` (unit,
-    hazards_found, behind_hazards); a unit that filed no form shows an empty bar
-    marked "not reported".
+    hazards_found, behind_hazards, missing_periods); a unit that filed no form shows
+    an empty bar marked "not reported"; the hover of a provisional figure names the
+    months it depends on that were not reported.
     """
+    missing = progress["missing_periods"] if "missing_periods" in progress else pd.Series("", index=progress.index)
     frame = pd.DataFrame({
         "unit": progress["unit"],
         "found": progress["hazards_found"].fillna(0),
+        "missing": [missing_months_text(m, lang) if pd.notna(f) else "" for m, f in zip(missing, progress["hazards_found"])],
         "status": [
             tr("ov_status_not_reported", lang) if pd.isna(found) else tr("ov_status_behind" if behind else "ov_status_met", lang)
             for found, behind in zip(progress["hazards_found"], progress["behind_hazards"])
@@ -161,7 +171,8 @@ def quota_bars(progress: pd.DataFrame, quota: int, lang: str = "zh") -> hv.Overl
     colors = {tr("ov_status_behind", lang): BEHIND_COLOR, tr("ov_status_not_reported", lang): BEHIND_COLOR,
               tr("ov_status_met", lang): MET_COLOR}
     bars = _styled(
-        hv.Bars(frame, ("unit", tr("ov_unit", lang)), [("found", tr("ov_quarter_found", lang)), ("status", tr("ov_quota_status", lang))]),
+        hv.Bars(frame, ("unit", tr("ov_unit", lang)), [("found", tr("ov_quarter_found", lang)), ("status", tr("ov_quota_status", lang)),
+                                                           ("missing", tr("ov_missing_months", lang))]),
         bokeh={"tools": ["hover"], "responsive": True, "height": 300, "toolbar": None, "line_color": None},
         matplotlib={"fig_inches": (8, 3.5), "aspect": "auto"},
         color=hv.dim("status").categorize(colors, default=BEHIND_COLOR), xrotation=45, xlabel="",

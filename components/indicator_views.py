@@ -30,8 +30,11 @@ register_labels({
     "ind_over_time": ("逐月新增（由累计数推算）", "Month by month (derived from the cumulative figures)"),
     "ind_by_unit_month": ("各单位逐月新增", "Monthly increment per unit"),
     "ind_heatmap_note": (
-        "空白格为未报送；紫色并带“!”的格子表示累计数比上期减少，按报送原样显示，请核实。",
-        "Blank cells were not reported; purple cells marked “!” are cumulative figures that fell: shown as sent, to be checked.",
+        "空白格为未报送（缺报不等于零）；带“*”的格子含缺报月份：该月新增包含此前未报送月份的数，悬停可见月份；"
+        "紫色并带“!”的格子表示累计数比上期减少，按报送原样显示，请核实。",
+        "Blank cells were not reported (missing, not zero); cells marked “*” include months not reported: that increment "
+        "covers the months before it that the unit skipped (hover names them); purple cells marked “!” are cumulative "
+        "figures that fell: shown as sent, to be checked.",
     ),
     "ind_decrease_table": ("累计数减少（数据质量问题）", "Cumulative figures that fell (data quality)"),
     "ind_compare": ("单位对比", "Compare units"),

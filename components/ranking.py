@@ -15,7 +15,7 @@ import pandas as pd
 import panel as pn
 import param
 
-from components.charts_overview import quota_bars
+from components.charts_overview import missing_months_text, quota_bars
 from components.data import CampaignSnapshot
 from components.i18n import register_labels, tabulator_locale, tr
 from components.kpi import report_period
@@ -59,6 +59,12 @@ register_labels({
     "ov_behind_hazards": ("隐患数未达标 {count} 个单位：{units}", "Behind on hazards, {count} units: {units}"),
     "ov_behind_cases": ("典型案例未达标 {count} 个单位：{units}", "Behind on typical cases, {count} units: {units}"),
     "ov_all_met": ("所有单位均已达标。", "Every unit met its quotas."),
+    "ov_provisional_title": ("暂定数：以下单位本季数据含缺报月份（缺报不等于零，补报后数字会变）",
+                             "Provisional: these units' figures depend on months they did not report (missing is not zero)"),
+    "ov_provisional_mark": ("暂定", "provisional"),
+    "ov_col_found": ("本季发现隐患（个）", "Hazards found this quarter"),
+    "ov_col_cases": ("典型案例（个）", "Typical cases"),
+    "ov_col_missing": ("缺报月份", "Months not reported"),
 })
 
 
@@ -174,6 +180,7 @@ class QuotaProgress(PageView):
         self._titles = {group: pn.pane.Markdown(margin=(0, 10)) for group in self.charts}
         self._empty = {group: pn.pane.HTML(margin=(0, 10)) for group in self.charts}
         self._summary = pn.pane.HTML(sizing_mode="stretch_width", margin=(0, 10))
+        self._provisional = pn.pane.HTML(sizing_mode="stretch_width", margin=(0, 10), css_classes=["hb-quota-provisional"])
         self._refresh()
         self.follow(self.state, ("units", "unit_type", "lang"), self._refresh)
 
@@ -197,6 +204,8 @@ class QuotaProgress(PageView):
             self._empty[group].object = _html_lines([tr("no_data", lang)], "hb-quota-empty")
             self._empty[group].visible = rows.empty
         self._summary.object = self._summary_html(progress, lang)
+        self._provisional.object = provisional_table_html(progress, lang)
+        self._provisional.visible = bool(self._provisional.object)
 
     def _summary_html(self, progress: pd.DataFrame, lang: str) -> str:
         lines = [tr("ov_quota_rule", lang).format(county=QUOTA_COUNTY_HAZARDS, department=QUOTA_DEPARTMENT_HAZARDS,
@@ -221,4 +230,33 @@ class QuotaProgress(PageView):
         columns = [pn.Column(self._titles[group], self.chart_boxes[group], self._empty[group], sizing_mode="stretch_width")
                    for group in self.charts]
         return pn.Column(self._quarter_buttons, pn.Row(*columns, sizing_mode="stretch_width"), self._summary,
-                         sizing_mode="stretch_width")
+                         self._provisional, sizing_mode="stretch_width")
+
+
+def _figure_cell(value: object, provisional: bool, lang: str) -> str:
+    if pd.isna(value):
+        return tr("ov_status_not_reported", lang)
+    text = f"{value:,.0f}"
+    return f'{text} <span class="hb-provisional-mark" style="color:#e65100">({tr("ov_provisional_mark", lang)})</span>' if provisional else text
+
+
+def provisional_table_html(progress: pd.DataFrame, lang: str) -> str:
+    """The units of ``progress`` with a provisional quarter figure, each with the months not reported ("" when none)."""
+    if progress.empty or "provisional" not in progress:
+        return ""
+    rows = progress[progress["provisional"] | progress["cases_provisional"]]
+    if rows.empty:
+        return ""
+    head = "".join(f"<th style='text-align:left;padding:2px 10px'>{html.escape(tr(key, lang))}</th>"
+                   for key in ("ov_unit", "ov_col_found", "ov_col_cases", "ov_col_missing"))
+    body = []
+    for row in rows.itertuples(index=False):
+        months = sorted({m for text in (row.missing_periods, row.cases_missing_periods)
+                         for m in str(text or "").split(",") if m})
+        cells = (html.escape(row.unit), _figure_cell(row.hazards_found, row.provisional, lang),
+                 _figure_cell(row.typical_cases, row.cases_provisional, lang),
+                 html.escape(missing_months_text(",".join(months), lang)))
+        body.append(f"<tr data-unit='{html.escape(row.unit)}'>" + "".join(f"<td style='padding:2px 10px'>{c}</td>" for c in cells) + "</tr>")
+    title = html.escape(tr("ov_provisional_title", lang))
+    return (f'<div style="font-size:12px;color:#424242"><div style="color:#e65100">{title}</div>'
+            f'<table class="hb-provisional-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>')

@@ -89,23 +89,34 @@ def indicator_totals(indicators: pd.DataFrame, keys: tuple[str, ...] | list[str]
 
 
 def monthly_increments(indicators: pd.DataFrame, keys: tuple[str, ...] | list[str]) -> pd.DataFrame:
-    """Month-by-month increments per unit and key, with ``decrease`` set where a cumulative fell."""
-    rows = indicators.loc[indicators["key"].isin(keys), ["unit", "unit_type", "period", "key", "cumulative", "increment",
-                                                         "source_file", "source_sheet", "cell"]]
+    """Month-by-month increments per unit and key, with ``decrease`` set where a cumulative fell.
+
+    ``gap_periods`` (the loader's: months the increment spans without a report from the
+    unit, comma-joined, "" when none) is kept, and ``spans_gap`` is set where it names any:
+    such an increment is not one month's work."""
+    columns = ["unit", "unit_type", "period", "key", "cumulative", "increment", "source_file", "source_sheet", "cell"]
+    if "gap_periods" in indicators.columns:
+        columns.append("gap_periods")
+    rows = indicators.loc[indicators["key"].isin(keys), columns]
     rows = rows.sort_values(["unit", "key", "period"], kind="stable").reset_index(drop=True)
+    if "gap_periods" not in rows.columns:
+        rows["gap_periods"] = ""
+    rows["gap_periods"] = rows["gap_periods"].fillna("").astype(str)
     rows["decrease"] = rows["increment"] < 0
+    rows["spans_gap"] = rows["gap_periods"] != ""
     return rows
 
 
 def increments_by_period(indicators: pd.DataFrame, key: str) -> pd.DataFrame:
-    """Per period and unit type: the summed monthly increment, units reporting and decreases found."""
+    """Per period and unit type: the summed monthly increment, units reporting, decreases found and
+    ``gaps`` (units whose increment that month spans months they did not report)."""
     rows = monthly_increments(indicators, [key])
     if rows.empty:
-        return pd.DataFrame(columns=["period", "unit_type", "increment", "units", "decreases"])
+        return pd.DataFrame(columns=["period", "unit_type", "increment", "units", "decreases", "gaps"])
     grouped = rows.groupby(["period", "unit_type"], sort=True).agg(
-        increment=("increment", "sum"), units=("unit", "nunique"), decreases=("decrease", "sum"),
+        increment=("increment", "sum"), units=("unit", "nunique"), decreases=("decrease", "sum"), gaps=("spans_gap", "sum"),
     )
-    return grouped.astype({"decreases": int}).reset_index()
+    return grouped.astype({"decreases": int, "gaps": int}).reset_index()
 
 
 def decreases(indicators: pd.DataFrame, keys: tuple[str, ...] | list[str]) -> pd.DataFrame:

@@ -187,39 +187,92 @@ def hazard_quota(unit_type: pd.Series) -> pd.Series:
     return pd.Series(QUOTA_COUNTY_HAZARDS, index=unit_type.index).where(unit_type != "department", QUOTA_DEPARTMENT_HAZARDS)
 
 
+def _split_periods(text: object) -> list[str]:
+    """The months of a ``gap_periods`` cell ("2023-06,2023-07"; "" or missing: none)."""
+    if not isinstance(text, str):
+        return []
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def join_periods(periods) -> str:
+    """Months (YYYY-MM) sorted and comma-joined, the form ``gap_periods`` and ``missing_periods`` use."""
+    return ",".join(sorted(set(periods)))
+
+
 def quarter_progress(indicators: pd.DataFrame, quarter: str) -> pd.DataFrame:
     """Progress of every unit against the quarterly quotas.
 
     Hazards found in the quarter are the summed monthly increments of self_found and
     dept_found (departments: dept_found) over the quarter's periods; typical cases
     likewise from typical_cases. Units that filed no form in the quarter have missing
-    figures and count as behind. Columns: unit, unit_type, periods_reported,
-    periods_in_quarter, hazards_found, hazards_quota, typical_cases, cases_quota,
-    behind_hazards, behind_cases, behind.
+    figures and count as behind.
+
+    Gaps (a month a unit did not report is missing, not zero): a month of the quarter
+    counts as reported for a figure only when the unit reported every key the figure
+    sums that month ("—" on the form is not reported). A figure is *provisional* when
+    it depends on a missing month: a month of the quarter the unit did not report for
+    one of its keys (only months up to the latest period anyone reported: later months
+    are not due yet), or a month an increment inside the quarter spans without a report
+    (``gap_periods`` of the loader; July's increment after a missing June includes June).
+    ``missing_periods`` / ``cases_missing_periods`` name those months, comma-joined.
+
+    Columns: unit, unit_type, periods_reported, periods_in_quarter, hazards_found,
+    hazards_quota, provisional, missing_periods, typical_cases, cases_quota,
+    cases_provisional, cases_missing_periods, behind_hazards, behind_cases, behind.
     """
     periods = quarter_periods(quarter)
     known = indicators[indicators["period"] <= periods[-1]].drop_duplicates("unit")[["unit", "unit_type"]]
     in_quarter = indicators[indicators["period"].isin(periods)]
+    latest_received = indicators["period"].max() if not indicators.empty else None
+    due = [p for p in periods if latest_received is not None and p <= latest_received]
     counted = in_quarter["key"].isin(FOUND_KEYS) & (
         (in_quarter["unit_type"] != "department") | in_quarter["key"].isin(DEPARTMENT_FOUND_KEYS)
     )
-    found = in_quarter[counted].groupby("unit")["increment"].sum(min_count=1)
-    cases = in_quarter[in_quarter["key"] == "typical_cases"].groupby("unit")["increment"].sum(min_count=1)
-    reported = in_quarter.groupby("unit")["period"].nunique()
+    found_rows = in_quarter[counted]
+    case_rows = in_quarter[in_quarter["key"] == "typical_cases"]
+    found = found_rows.groupby("unit")["increment"].sum(min_count=1)
+    cases = case_rows.groupby("unit")["increment"].sum(min_count=1)
 
     progress = known.set_index("unit")
-    progress["periods_reported"] = reported.reindex(progress.index).fillna(0).astype(int)
+    found_keys = {unit: (DEPARTMENT_FOUND_KEYS if unit_type == "department" else FOUND_KEYS)
+                  for unit, unit_type in progress["unit_type"].items()}
+    found_gaps, found_reported = _quarter_gaps(found_rows, found_keys, due)
+    case_gaps, _ = _quarter_gaps(case_rows, {unit: ("typical_cases",) for unit in progress.index}, due)
+
+    progress["periods_reported"] = pd.Series(found_reported).reindex(progress.index).fillna(0).astype(int)
     progress["periods_in_quarter"] = len(periods)
     progress["hazards_found"] = found.reindex(progress.index)
     progress["hazards_quota"] = hazard_quota(progress["unit_type"])
+    progress["missing_periods"] = pd.Series(found_gaps, dtype=object).reindex(progress.index).fillna("").astype(str)
+    progress["provisional"] = progress["hazards_found"].notna() & (progress["missing_periods"] != "")
     progress["typical_cases"] = cases.reindex(progress.index)
     progress["cases_quota"] = QUOTA_TYPICAL_CASES
+    progress["cases_missing_periods"] = pd.Series(case_gaps, dtype=object).reindex(progress.index).fillna("").astype(str)
+    progress["cases_provisional"] = progress["typical_cases"].notna() & (progress["cases_missing_periods"] != "")
     # A missing figure compares False with the quota, so "not below" is tested positively.
     progress["behind_hazards"] = ~(progress["hazards_found"] >= progress["hazards_quota"])
     progress["behind_cases"] = ~(progress["typical_cases"] >= progress["cases_quota"])
     progress["behind"] = progress["behind_hazards"] | progress["behind_cases"]
     return progress.reset_index().sort_values(["unit_type", "hazards_found", "unit"], ascending=[True, False, True],
                                               na_position="last").reset_index(drop=True)
+
+
+def _quarter_gaps(rows: pd.DataFrame, keys_of: dict[str, tuple[str, ...]], due: list[str]) -> tuple[dict[str, str], dict[str, int]]:
+    """Per unit: the months a quarter figure summing ``rows`` depends on but the unit did not report
+    (comma-joined), and how many of the ``due`` months it reported for every key of the figure."""
+    reported = set(zip(rows["unit"], rows["key"], rows["period"]))
+    spanned: dict[str, set[str]] = {}
+    if "gap_periods" in rows.columns:
+        with_gaps = rows[rows["gap_periods"].fillna("").astype(str) != ""]
+        for unit, text in zip(with_gaps["unit"], with_gaps["gap_periods"]):
+            spanned.setdefault(unit, set()).update(_split_periods(text))
+    gaps: dict[str, str] = {}
+    months_reported: dict[str, int] = {}
+    for unit, keys in keys_of.items():
+        missing = {p for p in due for key in keys if (unit, key, p) not in reported}
+        months_reported[unit] = sum(1 for p in due if p not in missing)
+        gaps[unit] = join_periods(missing | spanned.get(unit, set()))
+    return gaps, months_reported
 
 
 def _ranked_values(indicators: pd.DataFrame, unit_types: tuple[str, ...], key: str, period: str) -> pd.DataFrame:

@@ -11,12 +11,13 @@ from components.charts_overview import campaign_timeline, quota_bars
 from components.data import SharedCampaign
 from components.filters import HazardSelection
 from components.kpi import KpiCards
-from components.ranking import QuotaProgress, RankingTables, ranking_table
+from components.ranking import QuotaProgress, RankingTables, provisional_table_html, ranking_table
 from components.state import DashboardState
 from components.timeline import CampaignTimeline
 from dashboards.pages import overview as overview_page
 from metrics import overview
 from metrics.filters import HazardFilter, filter_hazards
+from tests.campaign_builders import forms_campaign
 from tests.conftest import SAMPLE_AS_OF
 
 
@@ -25,28 +26,33 @@ def state() -> DashboardState:
     return DashboardState()
 
 
-def _indicators(rows: list[tuple[str, str, str, str, float]]) -> pd.DataFrame:
-    """A small indicators frame (unit, unit_type, period, key, cumulative) with increments as the loader computes them."""
-    frame = pd.DataFrame(rows, columns=["unit", "unit_type", "period", "key", "cumulative"])
-    frame = frame.sort_values(["unit", "key", "period"]).reset_index(drop=True)
-    previous = frame.groupby(["unit", "key"])["cumulative"].shift(1)
-    frame["increment"] = frame["cumulative"] - previous.fillna(0)
-    return frame
+@pytest.fixture(scope="module")
+def small_campaign():
+    """Three units' real dispatch forms (附件3/附件4 .xlsx) read and merged by the loader.
+
+    章贡区 sent May and July (no June form); 南康区 May and June; 市住建局 (a department) June."""
+    return forms_campaign({
+        "章贡区": {"2023-05": {"self_found": 10, "dept_found": 5},
+                   "2023-07": {"self_found": 30, "dept_found": 20, "typical_cases": 1}},
+        "南康区": {"2023-05": {"self_found": 20, "dept_found": 20},
+                   "2023-06": {"self_found": 25, "dept_found": 20, "typical_cases": 2}},
+        "市住建局": {"2023-06": {"dept_found": 12, "typical_cases": 1}},
+    })
 
 
-@pytest.fixture
-def small_indicators() -> pd.DataFrame:
-    return _indicators([
-        ("章贡区", "county", "2023-05", "self_found", 10), ("章贡区", "county", "2023-05", "dept_found", 5),
-        ("章贡区", "county", "2023-07", "self_found", 30), ("章贡区", "county", "2023-07", "dept_found", 20),
-        ("章贡区", "county", "2023-07", "typical_cases", 1),
-        ("南康区", "county", "2023-05", "self_found", 20), ("南康区", "county", "2023-05", "dept_found", 20),
-        ("南康区", "county", "2023-06", "self_found", 25), ("南康区", "county", "2023-06", "dept_found", 20),
-        ("南康区", "county", "2023-06", "typical_cases", 2),
-        ("市住建局", "department", "2023-06", "dept_found", 12), ("市住建局", "department", "2023-06", "typical_cases", 1),
-        # A self_found on a department form is not counted: departments find hazards themselves.
-        ("市住建局", "department", "2023-06", "self_found", 99),
-    ])
+@pytest.fixture(scope="module")
+def small_indicators(small_campaign) -> pd.DataFrame:
+    return small_campaign.indicators
+
+
+@pytest.fixture(scope="module")
+def gap_campaign():
+    """The contract's gap: 章贡区 self_found May 10, June "—" (form sent, that figure not reported), July 45."""
+    return forms_campaign({"章贡区": {
+        "2023-05": {"self_found": 10, "dept_found": 5},
+        "2023-06": {"self_found": "—", "dept_found": 8},
+        "2023-07": {"self_found": 45, "dept_found": 20},
+    }})
 
 
 # --- metrics ------------------------------------------------------------------------
@@ -90,11 +96,31 @@ def test_quarter_progress_sums_increments_against_quotas(small_indicators):
     assert q2.loc["章贡区", "hazards_found"] == 15 and q2.loc["章贡区", "behind_hazards"]
     assert q2.loc["市住建局", "hazards_found"] == 12 and q2.loc["市住建局", "hazards_quota"] == 10
     assert not q2.loc["市住建局", "behind"]
+    # 章贡区 sent no June form: its Q2 figure (May only) is provisional and names June.
+    assert q2.loc["章贡区", "provisional"] and q2.loc["章贡区", "missing_periods"] == "2023-06"
+    assert not q2.loc["南康区", "provisional"] and q2.loc["南康区", "missing_periods"] == ""
+    assert q2.loc["南康区", "periods_reported"] == 2 and q2.loc["章贡区", "periods_reported"] == 1
     q3 = overview.quarter_progress(small_indicators, "2023Q3").set_index("unit")
     assert q3.loc["章贡区", "hazards_found"] == 35 and q3.loc["章贡区", "typical_cases"] == 1
-    # 南康区 filed no form in Q3: no figure, and behind.
+    # July's increment spans the June 章贡区 did not report.
+    assert q3.loc["章贡区", "provisional"] and q3.loc["章贡区", "missing_periods"] == "2023-06"
+    # 南康区 filed no form in Q3: no figure (not a provisional one), and behind.
     assert pd.isna(q3.loc["南康区", "hazards_found"]) and q3.loc["南康区", "behind"]
-    assert q3.loc["南康区", "periods_reported"] == 0
+    assert q3.loc["南康区", "periods_reported"] == 0 and not q3.loc["南康区", "provisional"]
+
+
+def test_quarter_figures_that_depend_on_a_missing_month_are_provisional(gap_campaign):
+    """self_found May 10, June "—", July 45: June is missing for self_found, not zero."""
+    q2 = overview.quarter_progress(gap_campaign.indicators, "2023Q2").set_index("unit")
+    # May 10 + 5, June's dept_found +3; self_found has no June figure.
+    assert q2.loc["章贡区", "hazards_found"] == 18
+    assert q2.loc["章贡区", "provisional"] and q2.loc["章贡区", "missing_periods"] == "2023-06"
+    # The June form was sent, but without self_found: June is not a reported month of this figure.
+    assert q2.loc["章贡区", "periods_reported"] == 1
+    q3 = overview.quarter_progress(gap_campaign.indicators, "2023Q3").set_index("unit")
+    assert q3.loc["章贡区", "hazards_found"] == 35 + 12
+    assert q3.loc["章贡区", "provisional"] and q3.loc["章贡区", "missing_periods"] == "2023-06"
+    assert q3.loc["章贡区", "periods_reported"] == 1  # July; August and September are not due yet
 
 
 def test_quarter_of_and_periods():
@@ -118,8 +144,8 @@ def test_ranking_with_ties_and_rank_change(small_indicators):
 
 
 def test_ranking_ties_share_a_rank():
-    frame = _indicators([("A县", "county", "2023-05", "supervised", 3), ("B县", "county", "2023-05", "supervised", 3),
-                         ("C县", "county", "2023-05", "supervised", 1)])
+    frame = forms_campaign({unit: {"2023-05": {"supervised": value}}
+                            for unit, value in (("章贡区", 3), ("南康区", 3), ("赣县区", 1))}).indicators
     assert overview.ranking(frame, "county", "supervised")["rank"].tolist() == [1, 1, 3]
 
 
@@ -156,6 +182,29 @@ def test_quota_bars_colour_units_behind(small_indicators):
     bars = chart.get(0)
     assert dict(zip(bars.dimension_values("unit"), bars.dimension_values("status"))) == {"章贡区": "已达标", "南康区": "未报送"}
     assert chart.get(1).data == 30
+
+
+def test_quota_bars_and_table_name_the_missing_month(gap_campaign):
+    progress = overview.quarter_progress(gap_campaign.indicators, "2023Q2")
+    bars = quota_bars(progress, 30).get(0)
+    assert dict(zip(bars.dimension_values("unit"), bars.dimension_values("missing"))) == {"章贡区": "2023-06"}
+    assert "缺报月份" in [d.label for d in bars.vdims][-1]
+    table = provisional_table_html(progress, "zh")
+    assert "章贡区" in table and "18 " in table and "暂定" in table and "2023-06" in table
+    assert "provisional" in provisional_table_html(progress, "en")
+    complete = progress.assign(provisional=False, cases_provisional=False)
+    assert provisional_table_html(complete, "zh") == ""
+
+
+def test_quota_view_shows_the_provisional_figures(gap_campaign, state):
+    quotas = QuotaProgress(state=state, snapshot=SharedCampaign.from_campaign(gap_campaign).snapshot)
+    quotas.quarter = "2023Q2"
+    assert quotas._provisional.visible and "2023-06" in quotas._provisional.object
+    quotas.quarter = "2023Q3"
+    assert "2023-06" in quotas._provisional.object  # July's increment spans June
+    state.lang = "en"
+    quotas._refresh()
+    assert "Months not reported" in quotas._provisional.object
 
 
 @pytest.mark.parametrize("draw", ["timeline", "quota"])

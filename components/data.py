@@ -18,21 +18,37 @@ from pathlib import Path
 import pandas as pd
 
 from loaders import Campaign
+from loaders.reference import CAMPAIGN_END_PERIOD, CAMPAIGN_START_PERIOD
 from metrics.dispatch import filing_deadline
 from metrics.filters import search_index
 
 
+def counted_submissions(campaign: Campaign) -> pd.DataFrame:
+    """The submissions that count: not held aside (a period outside the campaign window
+    2023-05..2023-12, or unknown, changes no figure and never moves the statistics date)."""
+    submissions = campaign.submissions
+    if submissions.empty:
+        return submissions
+    period = submissions["period"]
+    keep = period.notna() & (period >= CAMPAIGN_START_PERIOD) & (period <= CAMPAIGN_END_PERIOD)
+    if "held_aside" in submissions.columns:
+        keep &= ~submissions["held_aside"].fillna(False).astype(bool)
+    return submissions[keep]
+
+
 def received_periods(campaign: Campaign) -> list[str]:
-    """The periods (YYYY-MM) any submission covers, oldest first."""
-    return sorted(set(campaign.submissions["period"].dropna())) if not campaign.submissions.empty else []
+    """The periods (YYYY-MM) in the campaign window that any counted submission covers, oldest first."""
+    submissions = counted_submissions(campaign)
+    return sorted(set(submissions["period"])) if not submissions.empty else []
 
 
-def default_as_of(campaign: Campaign, today: dt.date | None = None) -> dt.date:
-    """Today, but never later than the filing deadline of the latest period received:
-    a finished campaign is shown as it stood when its last forms came in, not with
-    every open hazard counted overdue years later."""
+def default_as_of(campaign: Campaign, today: dt.date | None = None, periods: list[str] | None = None) -> dt.date:
+    """The statistics date (统计日期): today, but never later than the filing deadline of the
+    latest period in the window that has been received, so a finished campaign is shown as
+    it stood when its last forms came in, not with every open hazard counted overdue years
+    later. ``periods`` may pass ``received_periods(campaign)`` already computed."""
     today = today or dt.date.today()
-    periods = received_periods(campaign)
+    periods = received_periods(campaign) if periods is None else periods
     if not periods:
         return today
     return min(today, filing_deadline(periods[-1]))
@@ -65,7 +81,8 @@ class CampaignSnapshot:
     @classmethod
     def build(cls, campaign: Campaign, revision: int) -> CampaignSnapshot:
         periods = received_periods(campaign)
-        units = sorted(set(campaign.submissions["unit"])) if not campaign.submissions.empty else []
+        counted = counted_submissions(campaign)
+        units = sorted(set(counted["unit"])) if not counted.empty else []
         return cls(campaign, campaign.as_of, revision, search_index(campaign.unique_hazards), periods, units)
 
     @property
@@ -78,16 +95,24 @@ class CampaignSnapshot:
 
 
 class SharedCampaign:
-    """Owns the store of this process and the current snapshot; thread-safe."""
+    """Owns the store of this process and the current snapshot; thread-safe.
 
-    def __init__(self, store_location: str | Path | None = None, as_of: dt.date | None = None):
+    Without a fixed as-of date the statistics date follows the calendar while the server
+    runs: the first ``snapshot`` read on a new day re-dates the dataset (``Campaign.at``,
+    only the deadline columns change; nothing is re-read from the store) and bumps the
+    revision, so sessions redraw on their next poll. Only the current day's snapshot is kept.
+    """
+
+    def __init__(self, store_location: str | Path | None = None, as_of: dt.date | None = None,
+                 today: Callable[[], dt.date] = dt.date.today):
         from store import Store  # imported here so components can be used on a bare Campaign too
 
         self._store = Store(store_location)
         self._fixed_as_of = as_of
+        self._today = today
         self._lock = threading.RLock()
         self._revision = 0
-        self.snapshot = self._build()
+        self._set(self._build())
 
     @classmethod
     def from_campaign(cls, campaign: Campaign) -> SharedCampaign:
@@ -95,19 +120,38 @@ class SharedCampaign:
         shared = cls.__new__(cls)
         shared._store = None
         shared._fixed_as_of = campaign.as_of
+        shared._today = dt.date.today
         shared._lock = threading.RLock()
         shared._revision = 0
-        shared.snapshot = CampaignSnapshot.build(campaign, 0)
+        shared._set(CampaignSnapshot.build(campaign, 0))
         return shared
 
     @property
     def store(self):
         return self._store
 
+    @property
+    def snapshot(self) -> CampaignSnapshot:
+        """The current snapshot, re-dated when the calendar day changed (see the class docstring)."""
+        if self._fixed_as_of is None and self._today() != self._checked_on:
+            with self._lock:
+                today = self._today()
+                if today != self._checked_on:
+                    as_of = default_as_of(self._snapshot.campaign, today, self._snapshot.periods)
+                    if as_of != self._snapshot.as_of:
+                        self._revision += 1
+                        self._snapshot = CampaignSnapshot.build(self._snapshot.campaign.at(as_of), self._revision)
+                    self._checked_on = today
+        return self._snapshot
+
+    def _set(self, snapshot: CampaignSnapshot) -> None:
+        self._snapshot = snapshot
+        self._checked_on = self._today() if self._fixed_as_of is None else None
+
     def _build(self) -> CampaignSnapshot:
         campaign = self._store.campaign(self._fixed_as_of)
         if self._fixed_as_of is None:
-            campaign = campaign.at(default_as_of(campaign))
+            campaign = campaign.at(default_as_of(campaign, self._today()))
         snapshot = CampaignSnapshot.build(campaign, self._revision)
         _return_freed_memory()
         return snapshot
@@ -125,7 +169,7 @@ class SharedCampaign:
             if progress:
                 progress(len(files), len(files), "重新计算汇总数据…")
             self._revision += 1
-            self.snapshot = self._build()
+            self._set(self._build())
         return outcomes
 
 

@@ -34,6 +34,7 @@ register_labels({
     "detail_head": ("企业主要负责人", "Head of the enterprise"),
     "detail_cadre": ("责任干部", "Cadre in charge"),
     "detail_responsible_unit": ("责任单位", "Responsible unit"),
+    "detail_board_of": ("（{unit}报送的公示牌）", "(notice board sent by {unit})"),
     "detail_not_in_registry": ("安全生产责任公示牌中没有这家企业。", "This enterprise is not on the notice-board registry."),
     "detail_source": ("数据来源", "Source"),
     "detail_row": ("第 {} 行", "row {}"),
@@ -65,10 +66,12 @@ def _deadline_text(hazard: pd.Series, lang: str) -> str:
     return f"{text}（{remaining}）" if remaining else text
 
 
-def _registry_lines(entry: dict | None, lang: str) -> list[str]:
+def _registry_lines(entry: dict | None, lang: str, unit: str = "") -> list[str]:
     if entry is None:
         return [tr("detail_not_in_registry", lang)]
-    return [
+    sender = _text(entry.get("unit"))
+    other = [tr("detail_board_of", lang).format(unit=sender)] if sender and unit and sender != unit else []
+    return [*other,
         f"**{tr('detail_leader', lang)}**：{_person(entry, 'leader', 'leader_phone')}",
         f"**{tr('detail_head', lang)}**：{_person(entry, 'head', 'head_phone')}",
         f"**{tr('detail_cadre', lang)}**：{_person(entry, 'cadre', 'cadre_phone')}",
@@ -120,7 +123,7 @@ class HazardDetail(pn.viewable.Viewer):
             f"**{tr('column_supervision', lang)}**：{supervision}"
             + (f"　**{tr('detail_supervision_doc', lang)}**：{document}" if document else ""),
             f"**{tr('column_deadline', lang)}**：{_deadline_text(hazard, lang)}",
-            *_registry_lines(registry_entry(index, hazard["enterprise"]), lang),
+            *_registry_lines(registry_entry(index, hazard["enterprise"], _text(hazard["unit"])), lang, _text(hazard["unit"])),
         ]
         source = (f"{tr('detail_source', lang)}：{_text(hazard['source_file'])} · {_text(hazard['source_sheet'])} · "
                   f"{tr('detail_row', lang).format(hazard['source_row'])}")

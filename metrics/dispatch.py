@@ -5,12 +5,20 @@ Definitions (the plan's rules, made exact):
 - A hazard is *newly rectified* in P when its status in P is rectified and in the
   period it was last listed before P it was not.
 - A hazard is *newly overdue* between two dates A < B when its deadline falls in
-  [A, B) and it is not rectified at B.
-- A supervised hazard is *stalled* when, counted from the filing deadline of the first
-  period it was listed as supervised, more than 30 days (county) or 60 days (city,
-  province) have passed by the as-of date and its status is still not_started with
-  the same progress text as when supervision began ("substantive progress" = a change
-  of status or of the progress written).
+  [A, B) and it is not rectified at B. "At B" is the hazard as it stood then: its row
+  of the latest period whose filing deadline is on or before B (a hazard no ledger had
+  listed by then is not in that window); so a past window's list never changes when
+  later ledgers arrive. A window ending on or after the as-of date (the current one)
+  uses the latest status received.
+- A supervised hazard is *stalled* when it is still supervised (its latest period's
+  supervision level is county, city or province: supervision lifted, "none", stops the
+  clock) and, counted from the filing deadline of the first period of its current
+  continuous supervision at its current level (the run of its listed periods at that
+  level up to the latest; a change of level, e.g. county → city, starts a new run),
+  more than that level's limit (county 30 days, city and province 60) has passed by
+  the as-of date and its status is still not_started with the same progress text as
+  at the start of that run ("substantive progress" = a change of status or of the
+  progress written).
 - A unit is *missing* for period P when it has sent forms for earlier periods but no
   ledger or no dispatch form for P, counted once the 23rd of the following month has passed.
 """
@@ -20,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from loaders import Campaign
@@ -52,7 +61,38 @@ def newly_rectified(hazards: pd.DataFrame, period: str) -> pd.DataFrame:
     return now[prior_status.notna() & (prior_status != "rectified")]
 
 
-def newly_overdue(unique_hazards: pd.DataFrame, since: dt.date, until: dt.date) -> pd.DataFrame:
+SUPERVISED_LEVELS = ("city", "county", "province")
+
+
+def _per_period(hazards: pd.DataFrame) -> pd.DataFrame:
+    """One row per hazard and period (a hazard listed twice in a period keeps its last row), by hazard then period."""
+    rows = hazards.drop_duplicates(["hazard_id", "period"], keep="last")
+    return rows.sort_values(["hazard_id", "period"], kind="stable")
+
+
+def status_as_of(hazards: pd.DataFrame, until: dt.date) -> pd.DataFrame:
+    """Each hazard as it stood on ``until``: its row of the latest period whose filing deadline
+    is on or before ``until`` (hazards first listed later are absent). Indexed by hazard_id."""
+    periods = sorted(set(hazards["period"].dropna()))
+    known = [p for p in periods if filing_deadline(p) <= until]
+    rows = hazards[hazards["period"].isin(known)]
+    return rows.sort_values("period", kind="stable").drop_duplicates("hazard_id", keep="last").set_index("hazard_id")
+
+
+def newly_overdue(unique_hazards: pd.DataFrame, since: dt.date, until: dt.date,
+                  hazards: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Unique hazards whose deadline falls in [since, until) and that were not rectified at ``until``.
+
+    With ``hazards`` (per period), deadline and status are those the hazard had on ``until``
+    (``status_as_of``), and the rows returned carry them; without, the unique rows' own."""
+    if hazards is not None:
+        then = status_as_of(hazards, until)
+        rows = unique_hazards[unique_hazards["hazard_id"].isin(then.index)].copy()
+        for column in ("deadline", "status", "progress_raw", "deadline_raw"):
+            if column in then.columns and column in rows.columns:
+                rows[column] = rows["hazard_id"].map(then[column]).to_numpy()
+        rows["deadline"] = pd.to_datetime(rows["deadline"])
+        unique_hazards = rows
     deadline = unique_hazards["deadline"]
     return unique_hazards[
         deadline.notna() & (deadline >= pd.Timestamp(since)) & (deadline < pd.Timestamp(until))
@@ -61,23 +101,51 @@ def newly_overdue(unique_hazards: pd.DataFrame, since: dt.date, until: dt.date) 
 
 
 def stalled_supervised(hazards: pd.DataFrame, unique_hazards: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
-    """Supervised hazards past their progress window without substantive progress.
+    """Supervised hazards past their progress window without substantive progress (see the module's definition).
 
-    Returns the unique-hazard rows plus ``supervised_since`` (date), ``days_supervised``
-    and ``limit_days``."""
-    supervised = hazards[hazards["supervision_level"].isin(["city", "county", "province"])]
-    if supervised.empty:
-        return unique_hazards.iloc[0:0].assign(supervised_since=pd.NaT, days_supervised=0, limit_days=0)
-    first = supervised.drop_duplicates("hazard_id", keep="first").set_index("hazard_id")
-    current = unique_hazards.set_index("hazard_id").loc[first.index]
-    since = pd.to_datetime(first["period"].map(filing_deadline))
-    limit = current["supervision_level"].map(lambda level: SUPERVISION_PROGRESS_DAYS.get(level, SUPERVISION_PROGRESS_DAYS["city"]))
+    Returns the unique-hazard rows plus ``supervised_since`` (date: the filing deadline of
+    the first period of the current supervision run), ``days_supervised`` and ``limit_days``
+    (of the current level)."""
+    empty = unique_hazards.iloc[0:0].assign(supervised_since=pd.NaT, days_supervised=0, limit_days=0)
+    if hazards.empty:
+        return empty
+    ever = hazards.loc[hazards["supervision_level"].isin(SUPERVISED_LEVELS), "hazard_id"].unique()
+    columns = ["hazard_id", "period", "supervision_level", "status", "progress_raw"]
+    rows = _per_period(hazards.loc[hazards["hazard_id"].isin(ever), columns])
+    if rows.empty:
+        return empty
+    level = rows["supervision_level"].fillna("none").to_numpy()
+    hazard = rows["hazard_id"].to_numpy()
+    # A run starts at a hazard's first row and wherever its level changes from the row before.
+    starts = np.ones(len(rows), dtype=bool)
+    starts[1:] = (hazard[1:] != hazard[:-1]) | (level[1:] != level[:-1])
+    # Position of the first row of each row's run.
+    run_first = np.flatnonzero(starts)[np.cumsum(starts) - 1]
+    last = np.ones(len(rows), dtype=bool)
+    last[:-1] = hazard[1:] != hazard[:-1]
+    last &= np.isin(level, SUPERVISED_LEVELS)
+    if not last.any():
+        return empty
+    latest = rows.iloc[np.flatnonzero(last)]
+    start_rows = rows.iloc[run_first[last]]
+    start = pd.DataFrame({
+        "hazard_id": latest["hazard_id"].to_numpy(),
+        "level": latest["supervision_level"].to_numpy(),
+        "status": latest["status"].to_numpy(),
+        "progress_now": latest["progress_raw"].fillna("").astype(str).to_numpy(),
+        "since_period": start_rows["period"].to_numpy(),
+        "progress_then": start_rows["progress_raw"].fillna("").astype(str).to_numpy(),
+    }).set_index("hazard_id")
+    start = start[start.index.isin(unique_hazards["hazard_id"])]
+    since = pd.to_datetime(start["since_period"].map(filing_deadline))
+    limit = start["level"].map(lambda lvl: SUPERVISION_PROGRESS_DAYS.get(lvl, SUPERVISION_PROGRESS_DAYS["city"]))
     days = (pd.Timestamp(as_of) - since).dt.days
-    no_progress = (current["status"] == "not_started") & (current["progress_raw"].fillna("") == first["progress_raw"].fillna(""))
-    stalled = current[no_progress & (days > limit)].copy()
-    stalled["supervised_since"] = since[stalled.index].dt.date
-    stalled["days_supervised"] = days[stalled.index]
-    stalled["limit_days"] = limit[stalled.index]
+    no_progress = (start["status"] == "not_started") & (start["progress_now"] == start["progress_then"])
+    chosen = start.index[no_progress & (days > limit)]
+    stalled = unique_hazards.set_index("hazard_id").loc[chosen].copy()
+    stalled["supervised_since"] = since[chosen].dt.date
+    stalled["days_supervised"] = days[chosen]
+    stalled["limit_days"] = limit[chosen]
     return stalled.reset_index().sort_values("days_supervised", ascending=False, kind="stable")
 
 
@@ -175,7 +243,8 @@ def weekly_review(campaign: Campaign, periods: list[str], period: str, since: dt
         new=unique[unique["first_period"].isin(covered)],
         rectified=unique.merge(rectified_in(campaign.hazards, covered)[["hazard_id", "period"]]
                                .rename(columns={"period": "rectified_in"}), on="hazard_id"),
-        overdue=newly_overdue(unique, overdue_since, overdue_until),
+        overdue=newly_overdue(unique, overdue_since, overdue_until,
+                              campaign.hazards if overdue_until < campaign.as_of else None),
         stalled=stalled_supervised(campaign.hazards, unique, campaign.as_of),
         missing=missing_reports(campaign.submissions, period, campaign.as_of),
         findings=findings_with_units(open_findings(campaign.issues_frame), campaign.submissions),

@@ -41,8 +41,10 @@ class HazardIndex:
     periods: tuple[str, ...]
     # ``hazards`` sorted by hazard_id (periods in order within one hazard), indexed by hazard_id.
     history: pd.DataFrame
-    # The registry indexed by normalised enterprise name (the latest entry of a name wins).
+    # The registry indexed by normalised enterprise name (the latest entry of a name wins, whoever sent it).
     registry: pd.DataFrame
+    # The registry indexed by (unit that sent the board, normalised enterprise name).
+    unit_registry: pd.DataFrame
 
     @classmethod
     def build(cls, campaign: Campaign) -> HazardIndex:
@@ -65,9 +67,13 @@ class HazardIndex:
         history = history.astype({column: "category" for column in HISTORY_COLUMNS if column != "source_row"})
         registry = campaign.registry.copy()
         registry["enterprise_key"] = registry["enterprise"].fillna("").astype(str).map(normalize_text)
+        if "unit" not in registry.columns:
+            registry["unit"] = ""
+        registry["unit"] = registry["unit"].fillna("").astype(str)
+        unit_registry = registry.drop_duplicates(["unit", "enterprise_key"], keep="last").set_index(["unit", "enterprise_key"])
         registry = registry.drop_duplicates("enterprise_key", keep="last").set_index("enterprise_key")
         return cls(unique, tuple(units), unit_codes, tuple(sectors), sector_codes, period_statuses, periods,
-                   history, registry)
+                   history, registry, unit_registry)
 
 
 def unit_sector_counts(hazards: pd.DataFrame, unit_order: Sequence[str] | None = None) -> pd.DataFrame:
@@ -134,11 +140,18 @@ def hazard_history(index: HazardIndex, hazard_id: str) -> pd.DataFrame:
                            if isinstance(history[column].dtype, pd.CategoricalDtype)})
 
 
-def registry_entry(index: HazardIndex, enterprise: str) -> dict | None:
+def registry_entry(index: HazardIndex, enterprise: str, unit: str | None = None) -> dict | None:
     """The notice-board entry (leader, head, cadre, responsible unit) of an enterprise, matched on its
-    normalised name; None when the enterprise is not in the registry."""
+    normalised name: the board sent by ``unit`` (the hazard's unit) when that unit sent one naming it,
+    else the latest board of any unit naming it (a department's hazard at an enterprise on a county's
+    board). None when no board names the enterprise. The entry's ``unit`` is the unit that sent it."""
     key = normalize_text(enterprise or "")
-    if not key or key not in index.registry.index:
+    if not key:
+        return None
+    if unit and (unit, key) in index.unit_registry.index:
+        row = index.unit_registry.loc[(unit, key)]
+        return {**{column: row.get(column, "") for column in REGISTRY_COLUMNS}, "unit": unit}
+    if key not in index.registry.index:
         return None
     row = index.registry.loc[key]
-    return {column: row.get(column, "") for column in REGISTRY_COLUMNS}
+    return {**{column: row.get(column, "") for column in REGISTRY_COLUMNS}, "unit": row.get("unit", "")}

@@ -347,3 +347,49 @@ def test_zip_bomb_is_refused_quickly_in_little_memory(tmp_path, bombs, kind):
     errors = [i["message"] for i in summary["issues"] if i["file"] == bad_name and i["severity"] == "error"]
     assert errors and "压缩炸弹" in errors[0] and "已拒绝读取" in errors[0]
     assert summary["indicators"]["章贡区"]["2023-08"] == GOOD_VALUES
+
+
+def test_a_sheet_whose_parse_fails_is_a_finding_and_the_other_sheets_load(tmp_path, monkeypatch):
+    import loaders
+    from loaders import sheets
+
+    real = sheets.parse_sheet
+
+    def failing(grid, file_name):
+        if grid.name == "坏表":
+            raise KeyError("boom")
+        return real(grid, file_name)
+
+    monkeypatch.setattr(loaders, "parse_sheet", failing)
+    workbook = openpyxl.load_workbook(io.BytesIO(good_form_bytes()))
+    bad = workbook.create_sheet("坏表")
+    bad.append(["随便什么内容"])
+    out = io.BytesIO()
+    workbook.save(out)
+    campaign = load_with_good(tmp_path, "南康区调度表.xlsx", out.getvalue())
+    assert_good_loaded(campaign)
+    # The other file and the good sheet of the same file load; the failing sheet is an error naming it.
+    files = campaign.files.set_index("file")["accepted"]
+    assert files["南康区调度表.xlsx"]
+    (failure,) = [i for i in campaign.issues if i.code == "sheet_parse_failed"]
+    assert (failure.file, failure.sheet, failure.severity) == ("南康区调度表.xlsx", "坏表", "error")
+    assert failure.message.startswith("读取工作表时出错，该表未导入") and "KeyError" in failure.message
+
+
+def test_a_workbook_whose_only_sheet_fails_is_rejected_with_the_reason(tmp_path, monkeypatch):
+    import loaders
+
+    def failing(grid, file_name):
+        raise ValueError("unexpected layout")
+
+    monkeypatch.setattr(loaders, "parse_sheet", failing)
+    result = loaders.load_workbook(good_form_bytes(), GOOD_NAME)
+    assert not result.accepted
+    assert [(i.code, i.severity) for i in result.issues] == [("no_data", "error"), ("sheet_parse_failed", "error")]
+    assert "ValueError" in result.issues[1].message
+
+
+def test_parser_version_was_bumped_for_the_new_readings():
+    from loaders import PARSER_VERSION
+
+    assert PARSER_VERSION >= 2

@@ -189,3 +189,81 @@ def test_template_is_recognised_from_content_not_from_a_misleading_file_name():
 
 
 TITLE_LEDGER = "2023年8月重大事故隐患排查整治台账"
+
+
+@pytest.mark.parametrize(("raw", "value", "note"), [
+    ("3（其中重大1）", 3, "其中重大1"),
+    ("5(含复查2)", 5, "含复查2"),
+])
+def test_number_with_a_bracketed_note_is_read_and_the_note_kept(raw, value, note):
+    ws, cells, result = _form({"self_found": raw, "dept_found": 7})
+    assert form_values(result) == {"self_found": value, "dept_found": 7}
+    (info,) = issues(result, "value_note")
+    assert (info.severity, info.cell) == ("info", cells["self_found"])
+    assert raw in info.message and note in info.message and "企业自查发现的重大事故隐患" in info.message
+    assert not issues(result, "bad_value")
+
+
+def test_wide_layout_value_with_a_note():
+    wb, (ws,) = new_workbook("汇总表")
+    cells = write_wide_form(ws, [("章贡区", {"self_found": "41（其中重大1）", "penalties": 2})], form=3,
+                            title="各县（市、区）调度汇总表（2023年8月）")
+    result = load(wb, "汇总.xlsx")
+    assert form_values(result, "章贡区") == {"self_found": 41, "penalties": 2}
+    (info,) = issues(result, "value_note")
+    assert info.cell == cells[(0, "self_found")] and "其中重大1" in info.message
+
+
+def _wide_with_a_duplicated_column(ws):
+    """A 汇总表 where the clerk pasted the 企业自查 column twice (B and E)."""
+    ws.append(["各县（市、区）重大事故隐患专项排查整治进展情况调度汇总表（2023年8月）"])
+    ws.append(["县市区", "企业自查发现的重大事故隐患（个）", "部门检查发现的重大事故隐患（个）", "行政处罚（次）",
+               "企业自查发现的重大事故\n隐患（个）", "重点地区帮扶指导（个次）"])
+    ws.append(["章贡区", 41, 3, 2, 41, 1])  # the same value twice
+    ws.append(["南康区", 12, 5, 0, 15, 2])  # two different values
+    ws.append(["赣县区", "—", 4, 1, 9, 0])  # the first left blank
+
+
+def test_wide_layout_with_an_indicator_column_twice_keeps_the_first_and_warns():
+    wb, (ws,) = new_workbook("汇总表")
+    _wide_with_a_duplicated_column(ws)
+    result = load(wb, "汇总.xlsx")
+    for sub in result.submissions:
+        assert sub.records["key"].is_unique, (sub.unit, sub.records)
+    assert form_values(result, "章贡区") == {"self_found": 41, "dept_found": 3, "penalties": 2, "assist_areas": 1}
+    assert form_values(result, "南康区")["self_found"] == 12
+    assert form_cells(result, "南康区")["self_found"] == "B4"
+    assert form_values(result, "赣县区")["self_found"] == 9  # the only value given
+    header, row = issues(result, "duplicate_label")
+    assert (header.severity, header.cell) == ("warning", "E2") and "B2" in header.message
+    assert (row.severity, row.cell) == ("warning", "E4") and "B4" in row.message and "15" in row.message
+    assert_rows_accounted(ws, result, first_row=3)
+
+
+def test_wide_layout_with_a_duplicated_column_goes_through_ingest_and_summary(tmp_path, capsys):
+    # A duplicated column of a part (已完成整治) whose value exceeds its whole: the finding on it
+    # used to look the cell up by key and get two rows, and ingest died (unhashable Series).
+    import json
+
+    from dashboards.cli import main
+
+    for month, (found, rectified) in ((7, (10, 12)), (8, (20, 25))):
+        wb, (ws,) = new_workbook("汇总表")
+        ws.append([f"各县（市、区）重大事故隐患专项排查整治进展情况调度汇总表（2023年{month}月）"])
+        ws.append(["县市区", "企业自查发现的重大事故隐患（个）", "企业自查发现重大事故隐患中已完成整治的（个）",
+                   "部门检查发现的重大事故隐患（个）", "企业自查发现重大事故隐患中已完成整治的（个）", "行政处罚（次）"])
+        ws.append(["章贡区", found, rectified, 3, rectified, 2])
+        ws.append(["南康区", 5, 4, 1, 4, 0])
+        wb.save(tmp_path / f"汇总{month}月.xlsx")
+    assert main(["ingest", "--store", str(tmp_path / "store"), str(tmp_path)]) in (0, None)
+    capsys.readouterr()
+    assert main(["summary", str(tmp_path), "--as-of", "2023-10-01", "--json"]) in (0, None)
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["indicators"]["章贡区"]["2023-07"] == {"self_found": 10, "self_rectified": 12, "dept_found": 3, "penalties": 2}
+    assert summary["indicators"]["章贡区"]["2023-08"]["self_rectified"] == 25
+    assert summary["indicators"]["南康区"]["2023-08"] == {"self_found": 5, "self_rectified": 4, "dept_found": 1, "penalties": 0}
+    exceeds = [i for i in summary["issues"] if "大于" in i["message"]]
+    assert {(i["file"], i["cell"]) for i in exceeds} == {("汇总7月.xlsx", "C3"), ("汇总8月.xlsx", "C3")}
+    duplicates = [i for i in summary["issues"] if "出现两次" in i["message"]]
+    assert {(i["file"], i["cell"], i["severity"]) for i in duplicates} == {("汇总7月.xlsx", "E2", "warning"),
+                                                                          ("汇总8月.xlsx", "E2", "warning")}

@@ -206,3 +206,28 @@ def test_ledger_without_sequence_column_and_unit_from_filler_line():
     assert (row["enterprise"], row["sector"], row["deadline"], row["status"], row["source_row"]) == (
         "某烟花厂", "other", dt.date(2023, 9, 30), "rectified", 4)
     assert_rows_accounted(ws, result, first_row=4)
+
+
+def test_header_with_the_same_column_twice_keeps_the_first_and_warns():
+    wb, (ws,) = new_workbook("台账")
+    ws.append(["2023年8月重大事故隐患排查整治台账"])
+    ws.append(["填报单位（盖章）：龙南县安委会"])
+    ws.append(["序号", "企业（项目）", "所属行业领域", "重大隐患描述", "整改措施", "督办层级", "整改期限", "整改进展", "整改\n期限"])
+    ws.append([1, "甲公司", "危化", "储罐区未设置可燃气体报警装置", "安装", "无", "2023年9月30日", "整改中", "2023年12月31日"])
+    result = load(wb, "龙南县台账.xlsx")
+    (row,) = result.submissions[0].records.to_dict("records")
+    assert (row["deadline"], row["deadline_cell"]) == (dt.date(2023, 9, 30), "G4")
+    (warning,) = issues(result, "duplicate_column")
+    assert (warning.severity, warning.cell) == ("warning", "I3")
+    assert "G3" in warning.message and "整改期限" in warning.message
+    assert_rows_accounted(ws, result, first_row=4)
+
+
+@pytest.mark.parametrize(("file_name", "correction", "supplement"), [
+    ("龙南县8月台账（更正）.xlsx", True, False),
+    ("龙南县8月台账（补报）.xlsx", False, True),
+])
+def test_correction_and_supplement_marks_reach_the_ledger_submission(file_name, correction, supplement):
+    _, _, result = _ledger([hazard()], unit_label="龙南县", file_name=file_name)
+    (sub,) = result.submissions
+    assert (sub.correction, sub.supplement) == (correction, supplement)

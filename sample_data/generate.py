@@ -588,7 +588,7 @@ class _Builder:
         # its dated original: the correction's figures count.
         unit, index = "上犹县", 5
         true_row, previous_row = figures[unit][index], figures[unit][index - 1]
-        differs = ["self_found", "dept_found", "penalties", "checked_enterprises", "inspections"]
+        differs = ["self_found", "dept_found", "penalties", "checked_enterprises", "dept_rectified"]  # always reported
         first_filing = dict(true_row, **{k: max(previous_row[k], true_row[k] - 2) for k in differs})
         differs = [k for k in differs if first_filing[k] != true_row[k]]
         # (f) A gap: June's self_found left "—"; the quarter Q2 depends on it.

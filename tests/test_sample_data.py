@@ -3,7 +3,9 @@ sample, its size, and the ground truth's own consistency."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -127,3 +129,97 @@ def test_written_form_cells_hold_the_given_values(tmp_path):
     assert sheet[cells["enterprises"]].value == "１２"
     assert sheet[cells["self_found"]].value == "12家"
     assert sheet[cells["penalties"]].value == "12次 35.6万元" == sheet[cells["fines_wan"]].value
+
+
+# --- the contract's cases planted in the sample (their truth must agree with the rest of the manifest)
+
+
+def _case_files(cases: dict) -> set[str]:
+    files = set()
+    for value in cases.values():
+        for entry in value if isinstance(value, list) else [value]:
+            files.update(entry[k] for k in ("file", "original", "correction", "ledger", "supplement") if k in entry)
+    return files
+
+
+def test_every_case_names_committed_files(committed_manifest):
+    cases = committed_manifest["cases"]
+    paths = {f["path"] for f in committed_manifest["files"]}
+    named = _case_files(cases) | set(committed_manifest["registry"]["files"])
+    assert len(named) >= 12
+    assert named <= paths
+    assert all((COMMITTED / path).is_file() for path in named)
+
+
+def test_case_hazards_agree_with_the_hazard_list(committed_manifest):
+    cases = committed_manifest["cases"]
+    items = {(h["unit"], h["enterprise"], h["description"]): h for h in committed_manifest["hazards"]["items"]}
+    as_of = committed_manifest["hazards"]["overdue"]["as_of"]
+    for case in cases["next_year_deadlines"] + cases["deadline_spellings"]:
+        item = items[(case["unit"], case["enterprise"], case["description"])]
+        assert (item["deadline"], item["deadline_raw"], item["status"]) == (
+            case["deadline"], case["deadline_raw"], case["status"])
+        assert case["overdue"] == (case["deadline"] < as_of and case["status"] != "rectified")
+    assert {c["deadline_raw"] for c in cases["next_year_deadlines"]} >= {"2月底前", "1月15日前"}
+    assert {c["style"] for c in cases["deadline_spellings"]} == {
+        "serial_text", "dash_before", "dotted_md", "chinese_md", "xun"}
+    reworded = cases["reworded"]
+    matches = [h for h in committed_manifest["hazards"]["items"]
+               if (h["unit"], h["enterprise"]) == (reworded["unit"], reworded["enterprise"])]
+    assert len(matches) == 1
+    assert (matches[0]["description"], matches[0]["first_description"]) == (reworded["after"], reworded["before"])
+    added = cases["supplement_ledger"]["added"]
+    assert added and all((cases["supplement_ledger"]["unit"], a["enterprise"], a["description"]) in items for a in added)
+
+
+def test_year_less_deadlines_read_the_same_in_every_listing(committed_manifest):
+    """A spelling without a year ("8月底前", "8.30", "9月中旬") is written only where the contract's
+    year rule gives the intended date in every ledger that lists the hazard."""
+    periods = committed_manifest["periods"]
+    year_less = re.compile(r"^\d{1,2}(\.\d{1,2}|月)")
+    checked = 0
+    for item in committed_manifest["hazards"]["items"]:
+        raw = item["deadline_raw"]
+        if not isinstance(raw, str) or not year_less.match(raw):
+            continue
+        deadline = dt.date.fromisoformat(item["deadline"])
+        listed = periods[periods.index(item["first_period"]):periods.index(item["last_period"]) + 1]
+        for period in listed:
+            year, month = map(int, period.split("-"))
+            # The contract's words: the report's year, unless more than two months before the
+            # report period; the generator keeps a month's margin on each side of that boundary.
+            assert (deadline.year == year and month - deadline.month <= 1) or (
+                deadline.year == year + 1 and month - deadline.month >= 3), (raw, period, item["deadline"])
+        checked += 1
+    assert checked >= 10
+
+
+def test_gap_and_typo_year_leave_the_indicators_as_recorded(committed_manifest):
+    gap = committed_manifest["cases"]["gap"]
+    by_period = committed_manifest["indicators"][gap["unit"]]
+    assert gap["key"] not in by_period[gap["period"]]
+    assert gap["key"] in by_period[gap["next_period"]]
+    for held in committed_manifest["cases"]["held_aside"]:
+        assert held["period_read"] not in committed_manifest["periods"]
+        assert held["period_read"] not in committed_manifest["indicators"][held["unit"]]
+
+
+def test_grouped_ledger_layout(tmp_path):
+    workbook = openpyxl.Workbook()
+    rows = [{"unit": "章贡区", "enterprise": f"企业{i}", "sector": sector, "description": f"隐患{i}",
+             "deadline": "2023.8.30", "progress": "整改中"}
+            for i, sector in enumerate(("消防安全", "消防安全", "城镇燃气"))]
+    written = writers.write_ledger(workbook.active, rows, header_rows=2, grouped="numbered")
+    path = tmp_path / "grouped.xlsx"
+    writers.save_workbook(workbook, path)
+    sheet = openpyxl.load_workbook(path).active
+    values = list(sheet.values)
+    header = values[2]
+    assert "所属行业领域" not in header and "重大隐患描述" in header
+    assert [sheet.cell(r, 1).value for r in written] == [1, 2, 1]  # 序号 restarts
+    assert sheet.cell(written[0] - 1, 1).value == "一、消防安全（2条）"
+    assert sheet.cell(written[2] - 1, 1).value == "二、城镇燃气（1条）"
+    assert f"A{written[0] - 1}:H{written[0] - 1}" in {str(r) for r in sheet.merged_cells.ranges}
+    other = openpyxl.Workbook()
+    writers.write_ledger(other.active, rows, grouped="bracketed", title=None, filler_line=False)
+    assert [row[0] for row in other.active.iter_rows(values_only=True)][1:] == ["（一）消防安全", 1, 2, "（二）城镇燃气", 1]

@@ -49,10 +49,13 @@ register_labels({
     "dsp_stalled_detail": ("县级 30 天 / 市级 60 天", "county 30 / city 60 days"),
     "dsp_missing_detail": ("截止 {deadline}", "due {deadline}"),
     "dsp_findings_detail": ("错误和警告", "errors and warnings"),
-    "dsp_overdue_rule": ("整改期限在 {since} 至 {until}（不含）之间、至今仍未整改的隐患。",
-                         "Hazards whose deadline fell between {since} and {until} (exclusive) and are still not rectified."),
-    "dsp_stalled_rule": ("自首次挂牌督办那一期的报送截止日起，县级督办超过 30 天、市级（省级）督办超过 60 天，整改状态仍为未整改且整改进展未更新。",
-                         "From the filing deadline of the period a hazard was first supervised: more than 30 days (county) or "
+    "dsp_overdue_rule": ("整改期限在 {since} 至 {until}（不含）之间、截至 {until} 仍未整改的隐患（按当时已报送的台账，之后报送的台账不改变往期结果）。",
+                         "Hazards whose deadline fell between {since} and {until} (exclusive) and were not rectified on {until} "
+                         "(by the ledgers received by then: later ledgers do not change a past review)."),
+    "dsp_stalled_rule": ("仍在挂牌督办的隐患（已撤销督办的不计），自按当前督办层级连续督办的第一期报送截止日起，县级督办超过 30 天、"
+                         "市级（省级）督办超过 60 天，整改状态仍为未整改且整改进展未更新。",
+                         "Hazards still supervised (lifted supervision stops the clock), from the filing deadline of the first "
+                         "period of their continuous supervision at the current level: more than 30 days (county) or "
                          "60 days (city, province) with the status still not started and the progress text unchanged."),
     "dsp_missing_rule": ("此前报送过、但 {period} 的台账或调度表在截止日 {deadline} 后仍未收到的单位。",
                          "Units that reported before but sent no ledger or form for {period} by {deadline}."),

@@ -3,11 +3,15 @@ ranking, the quarter can be switched and the language changes every label."""
 
 from __future__ import annotations
 
+import json
 import re
 
 from playwright.sync_api import expect
 
+import components.ranking  # noqa: F401  (registers the quarter labels)
+from components.i18n import tr
 from tests.browser.conftest import click_row_until, screenshot, wait_ready
+from tests.conftest import SAMPLE_CAMPAIGN
 
 
 
@@ -63,4 +67,20 @@ def test_switching_quarter_and_language(server, page):
     expect(page.locator(".hb-kpi-found .hb-kpi-label")).to_have_text("Hazards found")
     expect(page.locator(".hb-ranking-local .tabulator-col-title", has_text="Rank")).to_be_visible()
     screenshot(page, "overview-en")
+    assert page.console_log.errors == []
+
+
+def test_quota_table_marks_a_provisional_quarter_figure_with_the_missing_month(server, page):
+    """The sample's planted gap (manifest.json "cases.gap"): a unit's quarter figure that depends on a month
+    it did not report is listed as provisional (暂定) with that month."""
+    gap = json.loads((SAMPLE_CAMPAIGN / "manifest.json").read_text(encoding="utf-8"))["cases"]["gap"]
+    _open(page, server)
+    page.locator(".hb-quota-quarter button", has_text=tr(f"ov_quarter_{gap['quarter']}")).click()
+    row = page.locator(f".hb-quota-provisional tr[data-unit='{gap['unit']}']")
+    expect(row).to_be_visible()
+    expect(row).to_contain_text("暂定")
+    for month in gap["quarter_missing_periods"]:
+        expect(row).to_contain_text(month)
+    expect(page.locator(".hb-quota-provisional")).to_contain_text("缺报月份")
+    screenshot(page, "overview-provisional")
     assert page.console_log.errors == []

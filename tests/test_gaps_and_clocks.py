@@ -12,6 +12,7 @@ from tests.xlsx_builders import to_bytes
 
 from components.charts_indicators import increments_chart, increments_heatmap
 from components.data import SharedCampaign, default_as_of, received_periods
+from components.hazard_detail import _registry_lines
 from metrics import dispatch
 from metrics import indicators as form_figures
 from metrics.hazards import HazardIndex, registry_entry
@@ -166,3 +167,7 @@ def test_registry_entry_is_the_hazard_units_board_else_any_board_naming_the_ente
     fallback = registry_entry(index, "南康某矿业公司", "市住建局")
     assert fallback["leader"] == "吴十" and fallback["unit"] == "南康区"
     assert registry_entry(index, "没有这家企业", "章贡区") is None
+    # The detail pane says whose board it is when it is another unit's.
+    lines = _registry_lines(fallback, "zh", "市住建局")
+    assert lines[0] == "（南康区报送的公示牌）" and any("吴十" in line for line in lines)
+    assert not any("报送的公示牌" in line for line in _registry_lines(registry_entry(index, ENTERPRISE, "章贡区"), "zh", "章贡区"))

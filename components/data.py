@@ -18,40 +18,21 @@ from pathlib import Path
 import pandas as pd
 
 from loaders import Campaign
-from loaders.reference import CAMPAIGN_END_PERIOD, CAMPAIGN_START_PERIOD
-from metrics.dispatch import filing_deadline
+from loaders.resends import statistics_date
 from metrics.filters import search_index
-
-
-def counted_submissions(campaign: Campaign) -> pd.DataFrame:
-    """The submissions that count: not held aside (a period outside the campaign window
-    2023-05..2023-12, or unknown, changes no figure and never moves the statistics date)."""
-    submissions = campaign.submissions
-    if submissions.empty:
-        return submissions
-    period = submissions["period"]
-    keep = period.notna() & (period >= CAMPAIGN_START_PERIOD) & (period <= CAMPAIGN_END_PERIOD)
-    if "held_aside" in submissions.columns:
-        keep &= ~submissions["held_aside"].fillna(False).astype(bool)
-    return submissions[keep]
 
 
 def received_periods(campaign: Campaign) -> list[str]:
     """The periods (YYYY-MM) in the campaign window that any counted submission covers, oldest first."""
-    submissions = counted_submissions(campaign)
-    return sorted(set(submissions["period"])) if not submissions.empty else []
+    return campaign.received_periods
 
 
 def default_as_of(campaign: Campaign, today: dt.date | None = None, periods: list[str] | None = None) -> dt.date:
-    """The statistics date (统计日期): today, but never later than the filing deadline of the
-    latest period in the window that has been received, so a finished campaign is shown as
-    it stood when its last forms came in, not with every open hazard counted overdue years
-    later. ``periods`` may pass ``received_periods(campaign)`` already computed."""
-    today = today or dt.date.today()
-    periods = received_periods(campaign) if periods is None else periods
-    if not periods:
-        return today
-    return min(today, filing_deadline(periods[-1]))
+    """The statistics date (统计日期, ``loaders.resends.statistics_date``); ``periods`` may pass
+    ``received_periods(campaign)`` already computed."""
+    if periods is None:
+        return campaign.statistics_date(today)
+    return statistics_date(periods, today or dt.date.today())
 
 
 @dataclass
@@ -81,8 +62,9 @@ class CampaignSnapshot:
     @classmethod
     def build(cls, campaign: Campaign, revision: int) -> CampaignSnapshot:
         periods = received_periods(campaign)
-        counted = counted_submissions(campaign)
-        units = sorted(set(counted["unit"])) if not counted.empty else []
+        submissions = campaign.submissions
+        # Units of the campaign: a unit whose only submission was held aside is not one yet.
+        units = sorted(set(submissions.loc[~submissions["held_aside"].astype(bool), "unit"])) if not submissions.empty else []
         return cls(campaign, campaign.as_of, revision, search_index(campaign.unique_hazards), periods, units)
 
     @property

@@ -119,14 +119,15 @@ def _run_ingest(args: argparse.Namespace) -> int:
 
 
 def _run_summary(args: argparse.Namespace) -> int:
-    as_of = parse_as_of(args.as_of)
+    # Without --as-of: the statistics date (today, capped by the latest period received).
+    as_of = parse_as_of(args.as_of) if args.as_of else None
     _require_some_path(args.paths)
     with ProgressBar("读取", always=False) as progress:
         campaign = loaders.load_paths(args.paths, as_of, progress=progress)
     if args.json:
         print(json.dumps(campaign.summary(), ensure_ascii=False))
     else:
-        print(format_summary(campaign.summary(), as_of))
+        print(format_summary(campaign.summary(), campaign.as_of))
     return EXIT_OK
 
 
@@ -155,9 +156,7 @@ def _run_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def parse_as_of(text: str | None) -> dt.date:
-    if text is None:
-        return dt.date.today()
+def parse_as_of(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text.strip())
     except ValueError:

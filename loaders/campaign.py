@@ -18,7 +18,7 @@ import pandas as pd
 from .model import Issue, Submission, WorkbookResult
 from .reference import CAMPAIGN_END_PERIOD, CAMPAIGN_START_PERIOD, INDICATOR_BY_KEY, PART_WHOLE_PAIRS
 from .identity import link_rewordings
-from .resends import Candidate, filing_date_usable, resolve
+from .resends import Candidate, filing_date_usable, in_campaign_window, resolve, statistics_date
 from .values import normalize_text
 
 HAZARD_COLUMNS = (
@@ -57,6 +57,19 @@ class Campaign:
     files: pd.DataFrame
     issues: list[Issue] = field(default_factory=list)
     as_of: dt.date = field(default_factory=dt.date.today)
+
+    @property
+    def received_periods(self) -> list[str]:
+        """The campaign periods (YYYY-MM) some counting submission covers, oldest first: held-aside
+        submissions (outside the window) are left out."""
+        if self.submissions.empty:
+            return []
+        counting = self.submissions[self.submissions["active"].astype(bool)]
+        return sorted(p for p in set(counting["period"].dropna()) if in_campaign_window(p))
+
+    def statistics_date(self, today: dt.date | None = None) -> dt.date:
+        """The contract's statistics date (统计日期) on ``today`` (default: the calendar's)."""
+        return statistics_date(self.received_periods, today or dt.date.today())
 
     def at(self, as_of: dt.date) -> Campaign:
         """The same dataset seen on another date: only the deadline-dependent columns change."""
@@ -212,7 +225,12 @@ def _hazards_frame(subs: list[Submission], issues: list[Issue]) -> pd.DataFrame:
         return pd.DataFrame(columns=list(HAZARD_COLUMNS))
     hazards = pd.concat(parts, ignore_index=True)
     hazards = hazards.sort_values(["period", "unit"], kind="stable").reset_index(drop=True)
-    return link_rewordings(hazards, issues)
+    hazards = link_rewordings(hazards, issues)
+    # A deadline written without a year is read against its ledger's period; the same text
+    # repeated by later ledgers keeps the date it had when first written (docs/RULES.md):
+    # August's "8月底前" copied into December is still 2023-08-31, not 2024-08-31.
+    hazards["deadline"] = hazards.groupby(["hazard_id", "deadline_raw"], sort=False, dropna=False)["deadline"].transform("first")
+    return hazards
 
 
 def _unique_hazards(hazards: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
@@ -376,10 +394,13 @@ def _registry_frame(subs: list[Submission]) -> pd.DataFrame:
 
 
 def build_campaign(results: list[WorkbookResult], as_of: dt.date | None = None) -> Campaign:
-    """Merge workbook results (oldest received first) into the campaign dataset."""
-    as_of = as_of or dt.date.today()
+    """Merge workbook results (oldest received first) into the campaign dataset, seen on
+    ``as_of`` (default: the statistics date, today capped by the latest period received)."""
     issues: list[Issue] = [issue for result in results for issue in result.issues]
     active, submissions = _resolve(results, issues)
+    if as_of is None:
+        counted = submissions.loc[submissions["active"].astype(bool), "period"].dropna() if len(submissions) else []
+        as_of = statistics_date(list(set(counted)), dt.date.today())
     hazards = _hazards_frame(active, issues)
     unique = _unique_hazards(hazards, as_of)
     indicators = _indicators_frame(active, issues)

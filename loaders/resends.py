@@ -22,7 +22,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .reference import CAMPAIGN_END_PERIOD, CAMPAIGN_START_PERIOD
+from .reference import CAMPAIGN_END_PERIOD, CAMPAIGN_START_PERIOD, REPORT_DAY
 
 PERIODIC_KINDS = ("ledger", "county_form", "department_form")
 
@@ -33,6 +33,20 @@ FILING_WINDOW = (dt.date(2023, 5, 1), dt.date(2024, 12, 31))
 
 def in_campaign_window(period: str | None) -> bool:
     return period is not None and CAMPAIGN_START_PERIOD <= period <= CAMPAIGN_END_PERIOD
+
+
+def filing_deadline(period: str) -> dt.date:
+    """The forms for ``period`` (YYYY-MM) are due on the 23rd of the following month."""
+    year, month = int(period[:4]), int(period[5:7])
+    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return dt.date(year, month, REPORT_DAY)
+
+
+def statistics_date(counted_periods: Sequence[str], today: dt.date) -> dt.date:
+    """统计日期: today, capped at the filing deadline of the latest counted period received, so a
+    finished campaign is shown as it stood when its last forms came in."""
+    in_window = [p for p in counted_periods if in_campaign_window(p)]
+    return min(today, filing_deadline(max(in_window))) if in_window else today
 
 
 def filing_date_usable(date: dt.date | None) -> bool:

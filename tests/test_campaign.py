@@ -343,3 +343,16 @@ def test_every_notice_board_counts_and_a_later_board_replaces_only_its_enterpris
     registry = build_campaign([june, august], AS_OF).registry.set_index("enterprise")
     assert registry["head"].to_dict() == {"甲公司": "张一", "乙公司": "赵二", "丙公司": "张三"}
     assert set(registry["unit"]) == {"章贡区"}
+
+
+def test_a_yearless_deadline_repeated_by_later_ledgers_keeps_its_first_reading():
+    august = _ledger("于都县", 8, [hazard(enterprise="甲", deadline="8月底前", progress="整改中")])
+    december = _ledger("于都县", 12, [hazard(enterprise="甲", deadline="8月底前", progress="整改中"),
+                                       hazard(enterprise="乙", deadline="2月底前", progress="未整改")])
+    campaign = build_campaign([august, december], dt.date(2024, 1, 23))
+    unique = campaign.unique_hazards.set_index("enterprise")
+    assert unique.loc["甲", "deadline"] == pd.Timestamp("2023-08-31") and unique.loc["甲", "overdue"]
+    assert unique.loc["乙", "deadline"] == pd.Timestamp("2024-02-29") and not unique.loc["乙", "overdue"]
+    # December alone reads its "8月底前" as next year's: the contract's rule for a new text.
+    alone = build_campaign([december], dt.date(2024, 1, 23)).unique_hazards.set_index("enterprise")
+    assert alone.loc["甲", "deadline"] == pd.Timestamp("2024-08-31")

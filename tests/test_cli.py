@@ -58,6 +58,15 @@ def test_summary_without_json_reads_as_a_chinese_briefing(reports, capsys):
     assert "报送说明.xlsx：文件未导入" in out
 
 
+def test_summary_without_as_of_counts_on_the_statistics_date(reports, capsys):
+    """Today is long after the campaign: the date is capped at the filing deadline of the latest
+    period received (August's forms are due 2023-09-23), not today's, so figures stay put."""
+    assert main(["summary", str(reports)]) == 0
+    out = capsys.readouterr().out
+    assert "统计截至 2023年09月23日" in out
+    assert "逾期未整改：0 条" in out  # the chemical plant is due 2023-09-30
+
+
 def test_bad_as_of_exits_2_with_a_chinese_message(reports, capsys):
     assert main(["summary", str(reports), "--as-of", "2023-13-01", "--json"]) == 2
     captured = capsys.readouterr()

@@ -144,10 +144,11 @@ class SharedCampaign:
             raise RuntimeError("this dataset is read-only")
         outcomes = []
         with self._lock:
+            batch = self._store.new_batch()  # one upload is one batch (the contract's resend rules)
             for index, (name, data) in enumerate(files):
                 if progress:
                     progress(index, len(files), name)
-                outcomes.append(self._store.ingest_bytes(data, name))
+                outcomes.append(self._store.ingest_bytes(data, name, batch=batch))
             if progress:
                 progress(len(files), len(files), "重新计算汇总数据…")
             self._revision += 1

@@ -32,9 +32,14 @@ register_labels({
     "sub_col_superseded_by": ("替代文件", "Superseded by"),
     "sub_active": ("当前有效", "Current"),
     "sub_superseded": ("被替代", "Superseded"),
-    "sub_hint": ("同一单位、同一期间、同一类报表再次报送时，以填报日期较新（相同时以后导入）的为准，旧的标为“被替代”。",
-                 "When a unit sends the same form for the same period again, the later filing (or later import) counts; "
-                 "the older one is marked superseded."),
+    "sub_added": ("补报并入", "Supplement added"),
+    "sub_held_aside": ("不在行动期间，未计入", "Outside the campaign, not counted"),
+    "sub_hint": ("同一单位、同一期间、同一类报表再次报送时，以后导入的为准；同一批导入的，标“更正”的优先，其次填报日期较晚的，"
+                 "再次文件名排在后面的。旧的标为“被替代”，补报台账并入当月台账，月份不在2023年5—12月的单独保存、不计入统计。",
+                 "When a unit sends the same form for the same period again, the later import counts; within one import a "
+                 "file marked 更正 (correction) counts first, then the later filing date, then the later file name. Older ones "
+                 "are marked superseded; a 补报 ledger is added to its month; a month outside May–December 2023 is kept "
+                 "aside and not counted."),
     "sub_read_only": ("当前数据集为只读（未连接数据库），没有报送历史。", "This dataset is read-only (no database): no submission history."),
 })
 
@@ -64,6 +69,8 @@ def kind_label(key: str, lang: str) -> str:
 def history_rows(history: pd.DataFrame, lang: str) -> pd.DataFrame:
     """``Store.submission_history()`` as the table shows it: labels, local times, the state of each submission."""
     superseded = ~history["active"].astype(bool)
+    state_labels = {"active": tr("sub_active", lang), "superseded": tr("sub_superseded", lang),
+                    "added": tr("sub_added", lang), "held_aside": tr("sub_held_aside", lang)}
     return pd.DataFrame({
         "unit": history["unit"],
         "unit_type": history["unit_type"].map({key: unit_type_label(key, lang) for key in history["unit_type"].unique()}),
@@ -74,7 +81,7 @@ def history_rows(history: pd.DataFrame, lang: str) -> pd.DataFrame:
         "records": history["records"],
         "file_name": history["file_name"],
         "ingested_at": history["ingested_at"].dt.tz_convert(LOCAL_TIME_ZONE).dt.strftime("%Y-%m-%d %H:%M"),
-        "state": superseded.map({True: tr("sub_superseded", lang), False: tr("sub_active", lang)}),
+        "state": history["state"].map(state_labels),
         "superseded_by": history["superseded_by_file_name"].fillna(""),
         "superseded": superseded,
     }, index=history.index)

@@ -68,6 +68,9 @@ register_labels({
     "up_col_change": ("变化", "Change"),
     "up_same_as": ("与已导入的“{name}”内容相同", "Same content as “{name}”, already imported"),
     "up_replaces": ("替代了 {count} 份旧报送", "Superseded {count} earlier submissions"),
+    "up_added": ("补报台账，并入{periods}的台账", "Supplement ledger, added to {periods}"),
+    "up_held_aside": ("月份{periods}不在专项行动期间（2023年5—12月），已保存、未计入统计，请核对年月",
+                      "Month {periods} is outside the campaign (May–Dec 2023): stored, not counted; please check the date"),
     "up_fig_unique_hazards": ("隐患总数（去重）", "Unique hazards"),
     "up_fig_rectified": ("已整改", "Rectified"),
     "up_fig_overdue": ("逾期未整改", "Overdue"),
@@ -95,7 +98,12 @@ def _note(outcome: IngestOutcome, lang: str) -> str:
         return next((issue.message for issue in outcome.issues if issue.severity == "error"), "")
     if outcome.status == "skipped":
         return tr("up_same_as", lang).format(name=outcome.stored_as)
-    return tr("up_replaces", lang).format(count=len(outcome.replaced)) if outcome.replaced else ""
+    notes = [tr("up_replaces", lang).format(count=len(outcome.replaced))] if outcome.replaced else []
+    for state in ("added", "held_aside"):
+        periods = sorted({p.period or "" for p in outcome.placed if p.state == state})
+        if periods:
+            notes.append(tr(f"up_{state}", lang).format(periods="、".join(periods)))
+    return "；".join(notes)
 
 
 def outcome_rows(outcomes: list[IngestOutcome], lang: str) -> pd.DataFrame:

@@ -208,10 +208,11 @@ def test_dispatch_in_english(shared):
 
 @pytest.fixture(scope="module")
 def store_shared(tmp_path_factory):
-    """A real store holding August of the sample; the corrected 南康区 form is uploaded by the tests."""
+    """A real store holding August of the sample; the corrected 南康区 form and the typo-year
+    石城县 form are uploaded by the tests."""
     shared = SharedCampaign(tmp_path_factory.mktemp("store"))
     august = sorted((SAMPLE / "2023年08月").glob("*.xlsx"))
-    shared.ingest([(f"2023年08月/{p.name}", p.read_bytes()) for p in august if "更正" not in p.name])
+    shared.ingest([(f"2023年08月/{p.name}", p.read_bytes()) for p in august if "更正" not in p.name and "2032" not in p.name])
     return shared
 
 
@@ -236,6 +237,11 @@ def test_upload_job_ingests_reports_replacements_and_changes(store_shared):
     assert replaced[["unit", "period", "newer_file"]].values.tolist() == [["南康区", "2023-08", CORRECTED]]
     changes = change_rows(job.before, job.after, "zh").set_index("figure")
     assert changes.loc["已导入文件", "change"] == "+1"
+    # A month outside the campaign is stored but not counted, and the report says so.
+    typo = (SAMPLE / "2023年08月" / "石城县2032年8月调度表.xlsx").read_bytes()
+    asyncio.run(panel.job.run(store_shared, [("石城县2032年8月调度表.xlsx", typo)]))
+    assert "月份2032-08不在专项行动期间" in outcome_rows(job.outcomes, "zh")["note"].iloc[0]
+    assert "2032-08" not in store_shared.snapshot.periods
     # The same file again is skipped and names the file it repeats.
     asyncio.run(panel.job.run(store_shared, [("again.xlsx", corrected)]))
     assert outcome_rows(job.outcomes, "zh")["status"].tolist() == ["已导入过，跳过"]
@@ -257,8 +263,8 @@ def test_submission_history_filters_and_marks_superseded(store_shared):
     history.unit = "南康区"
     shown = history.table.value
     assert set(shown["unit"]) == {"南康区"}
-    superseded = shown[shown["superseded"]]
-    assert superseded["state"].tolist() == ["被替代"] and superseded["superseded_by"].tolist() == [CORRECTED]
+    superseded = shown[shown["state"] == "被替代"]
+    assert superseded["superseded_by"].tolist() == [CORRECTED]
     history.period = "2023-07"
     assert history.table.value.empty and history._empty.visible
     assert history.table.titles["state"] == "状态"

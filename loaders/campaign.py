@@ -157,7 +157,7 @@ def _resolve(results: list[WorkbookResult], issues: list[Issue]) -> tuple[list[S
             "held_aside": decision.state == "held_aside",
         })
         what = _KIND_WORDS[sub.kind]
-        if sub.reported_on is not None and not filing_date_usable(sub.reported_on):
+        if decision.state != "held_aside" and sub.reported_on is not None and not filing_date_usable(sub.reported_on):
             issues.append(Issue(
                 sub.source_file, sub.source_sheet, "", "warning",
                 f"“时间”栏的日期{sub.reported_on.isoformat()}不在专项行动期间，判断先后时不采用。请核对年份。",

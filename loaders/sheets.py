@@ -429,7 +429,7 @@ def _parse_values(grid: SheetGrid, keys: tuple[str, ...], cells: list[tuple[int,
             if value.error:
                 issues.append(Issue(grid.file, grid.name, ref, "error", f"“{INDICATOR_BY_KEY[key].label}”{value.error}", "bad_value"))
             elif value.reported:
-                _value_note(grid, key, cell_raw, value.value, ref, issues, getattr(value, "note", None))
+                _value_note(grid, key, cell_raw, value.value, ref, issues, value.note)
                 out.append((key, value.value, ref))
         return out
     (key,) = keys
@@ -440,7 +440,7 @@ def _parse_values(grid: SheetGrid, keys: tuple[str, ...], cells: list[tuple[int,
     if parsed.error:
         issues.append(Issue(grid.file, grid.name, ref, "error", f"“{INDICATOR_BY_KEY[key].label}”{parsed.error}", "bad_value"))
     elif parsed.reported:
-        _value_note(grid, key, raw, parsed.value, ref, issues, getattr(parsed, "note", None))
+        _value_note(grid, key, raw, parsed.value, ref, issues, parsed.note)
         out.append((key, parsed.value, ref))
     return out
 

@@ -33,7 +33,7 @@ import pandas as pd
 
 from loaders import Campaign
 from loaders.reference import SUPERVISION_PROGRESS_DAYS
-from loaders.resends import filing_deadline  # noqa: F401 - part of this module's vocabulary
+from loaders.resends import filing_deadline
 
 
 def previous_period(periods: list[str], period: str) -> str | None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 
 from .model import SheetGrid
@@ -136,6 +137,7 @@ def resend_flags(*texts: str) -> tuple[bool, bool]:
     return (any(word in joined for word in _CORRECTION_WORDS), any(word in joined for word in _SUPPLEMENT_WORDS))
 
 
+@lru_cache(maxsize=8192)
 def find_unit_in_text(text: str) -> tuple[str | None, str]:
     """(canonical unit, the raw text matched) for the first known unit named in free text."""
     compact = re.sub(r"\s+", "", to_halfwidth(text))

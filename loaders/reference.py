@@ -7,6 +7,7 @@ uses the English keys. See ``shared/spec/data-contract.md``.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 
 CAMPAIGN_YEAR = 2023
@@ -115,7 +116,12 @@ def canonical_unit(raw: object) -> str | None:
     """Canonical unit name for a loosely written one, or None when it maps to no known unit."""
     if raw is None:
         return None
-    text = _UNIT_NOISE.sub("", str(raw)).strip("：:，,。 ")
+    return _canonical_unit_text(str(raw))
+
+
+@lru_cache(maxsize=8192)
+def _canonical_unit_text(raw: str) -> str | None:
+    text = _UNIT_NOISE.sub("", raw).strip("：:，,。 ")
     if not text:
         return None
     if text in UNIT_ALIASES:

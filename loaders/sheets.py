@@ -225,7 +225,13 @@ def _group_heading(grid: SheetGrid, r: int, columns: dict[str, int]) -> tuple[in
     """(cell column, sector text, sector key) when row r is a group heading of a grouped ledger:
     its only content one text cell such as "一、消防安全（3条）" or "（二）城镇燃气", or an unnumbered
     sector name merged across the row."""
-    cells = [(c, v) for c, v in enumerate(grid.rows[r]) if not grid.is_merge_copy(r, c) and cell_text(v)]
+    cells = []
+    for c, v in enumerate(grid.rows[r]):
+        if v is None or v == "" or grid.is_merge_copy(r, c) or not cell_text(v):
+            continue
+        cells.append((c, v))
+        if len(cells) > 3:
+            return None  # at most a unit cell, a numeral and the heading: most rows stop here, cheaply
     unit_col = columns.get("unit")
     if len(cells) > 1 and unit_col is not None:
         # A unit cell merged down from this row over the hazards below.

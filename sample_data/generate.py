@@ -154,8 +154,9 @@ def _periods(first: str, count: int) -> tuple[str, ...]:
 _ALL_DEADLINE_STYLES = ("date", "date", "dotted", "slashed", "chinese", "month_end", "long_term", "immediate")
 SCALES = {
     "campaign": Scale("campaign", _periods("2023-05", 8), 40, 14, _ALL_DEADLINE_STYLES, True),
-    # "8月底前" resolves in the report's year, ambiguous once periods cross a year: not used here.
-    "province": Scale("province", _periods("2023-05", 12), 1000, 1000,
+    # The campaign's eight months, as the contract's window holds them (months after December are
+    # held aside); "8月底前" is left to the campaign scale, whose generator checks the year rule.
+    "province": Scale("province", _periods("2023-05", 8), 1000, 1000,
                       ("date", "date", "dotted", "slashed", "chinese", "long_term"), False, synthetic_counties=66),
 }
 CAMPAIGN_DEPARTMENTS = DEPARTMENTS[:8]

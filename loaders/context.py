@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .model import SheetGrid
 from .reference import CAMPAIGN_YEAR, UNIT_ALIASES, canonical_unit

@@ -7,8 +7,8 @@ uses the English keys. See ``shared/spec/data-contract.md``.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 
 CAMPAIGN_YEAR = 2023
 CAMPAIGN_START_PERIOD = "2023-05"

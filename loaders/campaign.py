@@ -199,32 +199,45 @@ def _merge_failed(sub: Submission, error: Exception) -> Issue:
                  f"（{type(error).__name__}: {str(error)[:80]}）。请检查表格后重新报送。", "merge_failed")
 
 
-def _ledger_part(sub: Submission) -> pd.DataFrame:
-    part = sub.records.drop(columns=["unit_raw"]).copy()
-    part["unit_type"] = sub.unit_type
-    part["period"] = sub.period
-    part["source_file"] = sub.source_file
-    part["source_sheet"] = sub.source_sheet
-    part["hazard_id"] = [hazard_id(u, e, d) for u, e, d in zip(part["unit"], part["enterprise"], part["description"])]
-    part["deadline"] = pd.to_datetime(part["deadline"], errors="coerce")
-    return part[list(HAZARD_COLUMNS)]
+_LEDGER_FIELDS = frozenset(HAZARD_COLUMNS) - {"hazard_id", "unit_type", "period", "source_file", "source_sheet"}
+_FORM_FIELDS = frozenset(("key", "value", "cell"))
+
+
+def _stack(subs: list[Submission], kinds: tuple[str, ...], fields: frozenset, with_columns: tuple[str, ...],
+           issues: list[Issue]) -> pd.DataFrame | None:
+    """The records of ``subs`` of ``kinds`` in one frame, plus the submission attributes
+    ``with_columns`` repeated over each one's rows (added once, not per submission: per-part
+    column work cost ~15 s at province scale). A submission whose records lack a field is a
+    finding and is left out; None when nothing is left."""
+    parts, meta = [], []
+    for sub in subs:
+        if sub.kind not in kinds or sub.records.empty:
+            continue
+        if missing := fields - set(sub.records.columns):
+            issues.append(_merge_failed(sub, ValueError(f"missing columns {sorted(missing)}")))
+            continue
+        parts.append(sub.records)
+        meta.append(sub)
+    if not parts:
+        return None
+    frame = pd.concat(parts, ignore_index=True)
+    lengths = [len(part) for part in parts]
+    for column in with_columns:
+        values = np.repeat(np.array([getattr(sub, column) for sub in meta], dtype=object), lengths)
+        frame[column] = pd.Series(values, index=frame.index, dtype="str")  # all text: Arrow-backed, as elsewhere
+    return frame
 
 
 def _hazards_frame(subs: list[Submission], issues: list[Issue]) -> pd.DataFrame:
     """One row per hazard per period. ``subs`` come in the resend rules' order (a period's
     supplements after its ledger), which the stable sort keeps within each period and unit."""
-    parts = []
-    for sub in subs:
-        if sub.kind != "ledger" or sub.records.empty:
-            continue
-        try:
-            parts.append(_ledger_part(sub))
-        except Exception as error:  # noqa: BLE001 - one bad submission must not stop the others
-            issues.append(_merge_failed(sub, error))
-    if not parts:
+    hazards = _stack(subs, ("ledger",), _LEDGER_FIELDS, ("unit_type", "period", "source_file", "source_sheet"), issues)
+    if hazards is None:
         return pd.DataFrame(columns=list(HAZARD_COLUMNS))
-    hazards = pd.concat(parts, ignore_index=True)
-    hazards = hazards.sort_values(["period", "unit"], kind="stable").reset_index(drop=True)
+    hazards["hazard_id"] = [hazard_id(u, e, d) for u, e, d in zip(hazards["unit"].tolist(), hazards["enterprise"].tolist(),
+                                                                  hazards["description"].tolist())]
+    hazards["deadline"] = pd.to_datetime(hazards["deadline"], errors="coerce")
+    hazards = hazards[list(HAZARD_COLUMNS)].sort_values(["period", "unit"], kind="stable").reset_index(drop=True)
     hazards = link_rewordings(hazards, issues)
     # A deadline written without a year is read against its ledger's period; the same text
     # repeated by later ledgers keeps the date it had when first written (docs/RULES.md):
@@ -256,22 +269,14 @@ def _set_deadline_columns(unique: pd.DataFrame, as_of: dt.date) -> None:
 
 
 def _indicators_frame(subs: list[Submission], issues: list[Issue]) -> pd.DataFrame:
-    parts = []
-    for sub in subs:
-        if sub.kind not in ("county_form", "department_form") or sub.records.empty:
-            continue
-        try:
-            part = sub.records.rename(columns={"value": "cumulative"}).copy()
-            part["unit"], part["unit_type"], part["period"] = sub.unit, sub.unit_type, sub.period
-            part["source_file"], part["source_sheet"] = sub.source_file, sub.source_sheet
-            part["cumulative"] = part["cumulative"].astype(float)
-            # A key read twice from one sheet (a column pasted twice): the parser reports it; the first counts.
-            parts.append(part.drop_duplicates("key", keep="first"))
-        except Exception as error:  # noqa: BLE001 - one bad submission must not stop the others
-            issues.append(_merge_failed(sub, error))
-    if not parts:
+    frame = _stack(subs, ("county_form", "department_form"), _FORM_FIELDS,
+                   ("unit", "unit_type", "period", "source_file", "source_sheet"), issues)
+    if frame is None:
         return pd.DataFrame(columns=list(INDICATOR_COLUMNS))
-    frame = pd.concat(parts, ignore_index=True)
+    frame = frame.rename(columns={"value": "cumulative"})
+    frame["cumulative"] = frame["cumulative"].astype(float)
+    # A key read twice from one sheet (a column pasted twice; the parser reports it): the first counts.
+    frame = frame.drop_duplicates(["unit", "period", "key", "source_file", "source_sheet"], keep="first")
     # A unit's forms for one period from two sheets both counting (e.g. a 汇总表 row and a form): the later counts.
     frame = frame.drop_duplicates(["unit", "period", "key"], keep="last")
     frame = frame.sort_values(["unit", "key", "period"], kind="stable").reset_index(drop=True)
@@ -376,18 +381,12 @@ REGISTRY_COLUMNS = ("unit", "enterprise", "responsible_unit", "head", "head_phon
                     "cadre", "cadre_phone", "source_row", "source_file", "source_sheet")
 
 
-def _registry_frame(subs: list[Submission]) -> pd.DataFrame:
+def _registry_frame(subs: list[Submission], issues: list[Issue]) -> pd.DataFrame:
     """Every board counts: one entry per unit + enterprise, the latest board of an enterprise
     replacing that enterprise's entry only (``subs`` come oldest first)."""
-    parts = []
-    for sub in subs:
-        if sub.kind == "registry":
-            part = sub.records.copy()
-            part["unit"], part["source_file"], part["source_sheet"] = sub.unit, sub.source_file, sub.source_sheet
-            parts.append(part)
-    if not parts:
+    registry = _stack(subs, ("registry",), frozenset(("enterprise",)), ("unit", "source_file", "source_sheet"), issues)
+    if registry is None:
         return pd.DataFrame(columns=list(REGISTRY_COLUMNS))
-    registry = pd.concat(parts, ignore_index=True)
     enterprise_key = registry["enterprise"].fillna("").astype(str).map(normalize_text)
     latest = ~pd.DataFrame({"unit": registry["unit"], "key": enterprise_key}).duplicated(keep="last")
     return registry[latest].reindex(columns=list(REGISTRY_COLUMNS)).reset_index(drop=True)
@@ -417,4 +416,5 @@ def build_campaign(results: list[WorkbookResult], as_of: dt.date | None = None) 
         columns=["file", "sha256", "accepted", "submissions", "issues"],
     )
     files["accepted"] = files["accepted"].astype(bool)
-    return Campaign(hazards, unique, indicators, _registry_frame(active), submissions, files, issues, as_of)
+    registry = _registry_frame(active, issues)
+    return Campaign(hazards, unique, indicators, registry, submissions, files, issues, as_of)

@@ -24,6 +24,7 @@ from loaders import Issue
 from loaders.model import KIND_LABELS, SEVERITY_LABELS
 from loaders.reference import SECTOR_LABELS, STATUS_LABELS, SUPERVISION_LABELS
 from store import IngestReport, Store, StoreError
+from store.db import INGEST_WORKERS
 
 # Exit codes: 0 done (even with rejected files), 1 could not run, 2 bad command line.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -123,7 +124,7 @@ def _run_summary(args: argparse.Namespace) -> int:
     as_of = parse_as_of(args.as_of) if args.as_of else None
     _require_some_path(args.paths)
     with ProgressBar("读取", always=False) as progress:
-        campaign = loaders.load_paths(args.paths, as_of, progress=progress)
+        campaign = loaders.load_paths(args.paths, as_of, progress=progress, workers=INGEST_WORKERS)
     if args.json:
         print(json.dumps(campaign.summary(), ensure_ascii=False))
     else:

@@ -62,6 +62,11 @@ def _styled(element, bokeh: dict | None = None, matplotlib: dict | None = None, 
     return element.opts(**common, **(matplotlib or {}), backend="matplotlib")
 
 
+def _scroll_page(overlay: hv.Overlay) -> hv.Overlay:
+    """No default tools on any layer: the page scrolls under the mouse wheel instead of the plot zooming."""
+    return overlay.map(lambda element: element.opts(default_tools=[], backend="bokeh", clone=True), hv.Element)
+
+
 def _short_date(day: pd.Timestamp) -> str:
     return f"{day.month}/{day.day}"
 
@@ -140,7 +145,7 @@ def campaign_timeline(
     overlay = (stage_bars * stage_labels * deadline_marks * deadline_labels * milestone_marks * milestone_labels
                * today_line * today_label)
     return _styled(
-        overlay,
+        _scroll_page(overlay),
         bokeh={"height": 230, "responsive": True, "toolbar": None, "show_grid": False},
         matplotlib={"fig_inches": (12, 2.6), "aspect": "auto"},
         xticks=_month_ticks(origin, end, lang),
@@ -180,4 +185,4 @@ def quota_bars(progress: pd.DataFrame, quota: int, lang: str = "zh") -> hv.Overl
     )
     quota_line = _styled(hv.HLine(quota), bokeh={"line_width": 2, "line_dash": "dashed"},
                          matplotlib={"linewidth": 2, "linestyle": "dashed"}, color=BEHIND_COLOR)
-    return bars * quota_line
+    return _scroll_page(bars * quota_line)

@@ -131,9 +131,9 @@ class SharedCampaign:
         self._checked_on = self._today() if self._fixed_as_of is None else None
 
     def _build(self) -> CampaignSnapshot:
-        campaign = self._store.campaign(self._fixed_as_of)
-        if self._fixed_as_of is None:
-            campaign = campaign.at(default_as_of(campaign, self._today()))
+        campaign = self._store.campaign(self._fixed_as_of)  # without a date: the statistics date of the calendar's today
+        if self._fixed_as_of is None and (as_of := default_as_of(campaign, self._today())) != campaign.as_of:
+            campaign = campaign.at(as_of)  # a test's own "today"
         snapshot = CampaignSnapshot.build(campaign, self._revision)
         _return_freed_memory()
         return snapshot

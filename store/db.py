@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,14 +31,25 @@ DEFAULT_STORE_DIR = "data"
 STORE_FILE_NAME = "hazardboard.sqlite"
 INGEST_WORKERS = min(2, os.cpu_count() or 1)
 
-# Bump with a migration step in ``_migrate`` whenever a table changes.
-SCHEMA_VERSION = 2
+# Bump with a migration step in ``_migrate`` whenever a table, or what a row means, changes.
+SCHEMA_VERSION = 3
+
+# SQLite: how long a writer waits for another's write transaction before giving up. Write
+# transactions are short (one file each), so 30 s means something is wrong, not busy.
+SQLITE_BUSY_TIMEOUT_S = 30
+# Other databases assign sequences with max()+1 inside the transaction: two writers can read
+# the same one, the second fails on the unique constraint and tries again this many times.
+SEQUENCE_ATTEMPTS = 5
+# parser_version of a file whose stored result must be read again whatever the parser
+# (its result was encoded by another codec format).
+STALE_PARSER_VERSION = 0
 
 ProgressCallback = Callable[[int, int, str], None]
 
 metadata = sa.MetaData()
 
-# One row per key: "schema_version" now; later migrations read it to know what to change.
+# One row per key: "schema_version" (what migrations read), "codec_format" (the format of every
+# stored result_json) and "last_batch" (the batch counter, advanced inside write transactions).
 schema_info = sa.Table(
     "schema_info", metadata,
     sa.Column("key", sa.String(64), primary_key=True),
@@ -170,10 +182,8 @@ class Store:
     def __init__(self, location: str | os.PathLike | None = None):
         self.url = resolve_store_url(location)
         try:
-            self.engine: Engine = sa.create_engine(self.url)
-            if self.engine.dialect.name == "sqlite":
-                sa.event.listen(self.engine, "connect", _enable_sqlite_foreign_keys)
-            with self.engine.begin() as conn:
+            self.engine: Engine = _create_engine(self.url)
+            with self._write() as conn:
                 metadata.create_all(conn)
                 _migrate(conn)
         except ImportError as error:
@@ -189,6 +199,16 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction: on SQLite it begins with ``BEGIN IMMEDIATE``, so the write lock is
+        taken before anything is read (no two writers read the same ``max(sequence)``); a writer
+        that finds it taken waits up to ``SQLITE_BUSY_TIMEOUT_S``. Keep what runs inside short."""
+        with self.engine.connect() as conn:
+            conn.execution_options(**{_WRITE_OPTION: True})
+            with conn.begin():
+                yield conn
+
     def __enter__(self) -> Store:
         return self
 
@@ -198,9 +218,10 @@ class Store:
     # --- ingesting ------------------------------------------------------------------
 
     def new_batch(self) -> int:
-        """A batch number for files about to be ingested together, later than every stored one."""
-        with self.engine.connect() as conn:
-            return conn.execute(sa.select(sa.func.coalesce(sa.func.max(files.c.batch), 0))).scalar_one() + 1
+        """A batch number for files about to be ingested together, later than every stored one
+        and than every number handed out before (also to another process)."""
+        with self._write() as conn:
+            return _next_batch(conn)
 
     def ingest_bytes(self, data: bytes, file_name: str, parsed: tuple[WorkbookResult, str] | None = None,
                      batch: int | None = None) -> IngestOutcome:
@@ -208,28 +229,41 @@ class Store:
 
         ``parsed`` is ``parse_and_encode(data, file_name)`` when the caller already has it;
         ``batch`` is ``new_batch()`` shared by files received together (default: a batch of its own)."""
+        shared = _BatchSlot(batch)
+        return self._ingest(data, file_name, parsed, shared)
+
+    def _ingest(self, data: bytes, file_name: str, parsed: tuple[WorkbookResult, str] | None,
+                shared: _BatchSlot) -> IngestOutcome:
+        """``ingest_bytes`` with a batch shared by the files of one call: numbered by the write
+        transaction of the first file actually stored, so a call whose files were all stored
+        before takes no number."""
         sha256 = hashlib.sha256(data).hexdigest()
         if (known := self._outcome_if_known(sha256, file_name)) is not None:
             return known
         # Parse outside the transaction: it is pure and may take a while.
         result, result_json = parsed if parsed is not None else parse_and_encode(data, file_name)
-        try:
-            with self.engine.begin() as conn:
-                sequence = conn.execute(sa.select(sa.func.coalesce(sa.func.max(files.c.sequence), 0))).scalar_one() + 1
-                if batch is None:
-                    batch = conn.execute(sa.select(sa.func.coalesce(sa.func.max(files.c.batch), 0))).scalar_one() + 1
-                file_id = conn.execute(files.insert().values(
-                    sha256=sha256, file_name=file_name, size=len(data), content=data,
-                    ingested_at=dt.datetime.now(dt.timezone.utc), sequence=sequence, batch=batch, accepted=result.accepted,
-                    parser_version=loaders.PARSER_VERSION, result_json=result_json,
-                )).inserted_primary_key[0]
-                _insert_submissions(conn, file_id, result)
-                replaced, placed = _refresh_active(conn, newly_superseding=file_id)
-        except IntegrityError:
-            # Another process stored the same content between our check and our insert.
-            if (known := self._outcome_if_known(sha256, file_name)) is not None:
-                return known
-            raise
+        for attempt in range(1, SEQUENCE_ATTEMPTS + 1):
+            try:
+                with self._write() as conn:
+                    # Inside the write transaction: on SQLite no other writer runs until commit.
+                    sequence = conn.execute(sa.select(sa.func.coalesce(sa.func.max(files.c.sequence), 0))).scalar_one() + 1
+                    batch = shared.number if shared.number is not None else _next_batch(conn)
+                    file_id = conn.execute(files.insert().values(
+                        sha256=sha256, file_name=file_name, size=len(data), content=data,
+                        ingested_at=dt.datetime.now(dt.timezone.utc), sequence=sequence, batch=batch,
+                        accepted=result.accepted, parser_version=loaders.PARSER_VERSION, result_json=result_json,
+                    )).inserted_primary_key[0]
+                    _insert_submissions(conn, file_id, result)
+                    replaced, placed = _refresh_active(conn, newly_superseding=file_id)
+                shared.number = batch  # only once committed: a rolled-back number is not reused
+                break
+            except IntegrityError:
+                # Another process stored the same content between our check and our insert ...
+                if (known := self._outcome_if_known(sha256, file_name)) is not None:
+                    return known
+                # ... or (not SQLite) took the same sequence number first: read it again.
+                if attempt == SEQUENCE_ATTEMPTS:
+                    raise
         return IngestOutcome(
             file_name=file_name, sha256=sha256, status="accepted" if result.accepted else "rejected", file_id=file_id,
             issues=list(result.issues), submissions=len(result.submissions), replaced=replaced, placed=placed,
@@ -256,10 +290,10 @@ class Store:
             progress(0, len(found), found[0][1] if found else "")
         with self.engine.connect() as conn:
             known = set(conn.execute(sa.select(files.c.sha256)).scalars())
-        batch = self.new_batch()
+        batch = _BatchSlot()  # numbered by the first file stored
         for index, file in enumerate(_parse_in_workers(found, known, workers)):
             parsed = (file.result, file.result_json) if file.result is not None else None
-            report.outcomes.append(self.ingest_bytes(file.data, file.name, parsed, batch=batch))
+            report.outcomes.append(self._ingest(file.data, file.name, parsed, batch))
             if progress:
                 progress(index + 1, len(found), file.name)
         if progress:
@@ -338,22 +372,45 @@ class Store:
         return frame
 
     def _reread_stale_results(self) -> None:
-        """Parse again the files read by another parser version, in one transaction."""
+        """Parse again the files read by another parser version or stored in another codec format.
+
+        Nothing is parsed inside a write transaction: each file's bytes are read in a read
+        transaction, parsed here, and its new result written in a short write transaction of
+        its own, so another writer (an upload, an ingest) waits for one file's rows at most.
+        A file another process has re-read meanwhile is left as that process wrote it.
+        """
         with self.engine.connect() as conn:
-            stale = conn.execute(sa.select(files.c.id).where(files.c.parser_version != loaders.PARSER_VERSION)).scalars().all()
+            stale = conn.execute(sa.select(files.c.id).where(files.c.parser_version != loaders.PARSER_VERSION)
+                                 .order_by(files.c.sequence)).scalars().all()
         if not stale:
             return
-        with self.engine.begin() as conn:
-            for file_id in stale:
-                row = conn.execute(sa.select(files.c.file_name, files.c.content).where(files.c.id == file_id)).one()
-                result = loaders.load_workbook(row.content, row.file_name)
-                conn.execute(files.update().where(files.c.id == file_id).values(
-                    accepted=result.accepted, parser_version=loaders.PARSER_VERSION,
-                    result_json=json.dumps(result_to_dict(result), ensure_ascii=False),
-                ))
-                conn.execute(submissions.delete().where(submissions.c.file_id == file_id))
-                _insert_submissions(conn, file_id, result)
-            _refresh_active(conn)
+        reread = 0
+        for file_id in stale:
+            with self.engine.connect() as conn:
+                row = conn.execute(sa.select(files.c.file_name, files.c.content)
+                                   .where(files.c.id == file_id, files.c.parser_version != loaders.PARSER_VERSION)).first()
+            if row is None:  # re-read by another process, or gone
+                continue
+            result, result_json = parse_and_encode(row.content, row.file_name)
+            with self._write() as conn:
+                updated = conn.execute(files.update()
+                                       .where(files.c.id == file_id, files.c.parser_version != loaders.PARSER_VERSION)
+                                       .values(accepted=result.accepted, parser_version=loaders.PARSER_VERSION,
+                                               result_json=result_json)).rowcount
+                if updated:
+                    conn.execute(submissions.delete().where(submissions.c.file_id == file_id))
+                    _insert_submissions(conn, file_id, result)
+                    reread += 1
+        if reread:
+            with self._write() as conn:
+                _refresh_active(conn)
+
+
+@dataclass
+class _BatchSlot:
+    """The batch of the files of one call, once a number is assigned."""
+
+    number: int | None = None
 
 
 @dataclass
@@ -394,7 +451,30 @@ def _parse_in_workers(found: list[tuple[Path, str]], known_sha256: set[str], wor
             yield file
 
 
-def _enable_sqlite_foreign_keys(dbapi_connection, _record) -> None:
+_WRITE_OPTION = "hazardboard_write"
+
+
+def _create_engine(url: str) -> Engine:
+    """An engine; on SQLite with a busy timeout and transactions begun by us (see ``_begin_sqlite``)."""
+    if sa.engine.make_url(url).get_backend_name() != "sqlite":
+        return sa.create_engine(url)
+    engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+    sa.event.listen(engine, "connect", _configure_sqlite_connection)
+    sa.event.listen(engine, "begin", _begin_sqlite)
+    return engine
+
+
+def _begin_sqlite(conn: Connection) -> None:
+    """Begin every transaction ourselves (the pattern of SQLAlchemy's pysqlite notes on
+    serializable isolation): ``BEGIN IMMEDIATE`` for ``Store._write``, which takes the write
+    lock at once or waits for it, a deferred ``BEGIN`` (a read snapshot in WAL) otherwise."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE_OPTION) else "BEGIN")
+
+
+def _configure_sqlite_connection(dbapi_connection, _record) -> None:
+    # The driver would begin transactions lazily, before the first write, and a deferred
+    # transaction that read first cannot wait for the write lock: leave that to _begin_sqlite.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     # WAL: readers (the dashboard) never block the ingest; NORMAL sync stays durable across
@@ -405,11 +485,14 @@ def _enable_sqlite_foreign_keys(dbapi_connection, _record) -> None:
 
 
 def _migrate(conn: Connection) -> None:
-    """Record the schema version of a new store; refuse a store written by a newer program."""
+    """Record the schema version of a new store, bring an older one up to it step by step;
+    refuse a store written by a newer program. Results stored in another codec format are
+    marked stale (``results()`` reads them again from the bytes)."""
     stored = conn.execute(sa.select(schema_info.c.value).where(schema_info.c.key == "schema_version")).scalar()
     if stored is None:
-        conn.execute(schema_info.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
-        conn.execute(schema_info.insert().values(key="codec_format", value=str(CODEC_FORMAT)))
+        conn.execute(schema_info.insert(), [{"key": "schema_version", "value": str(SCHEMA_VERSION)},
+                                            {"key": "codec_format", "value": str(CODEC_FORMAT)},
+                                            {"key": "last_batch", "value": "0"}])
         return
     if int(stored) > SCHEMA_VERSION:
         raise StoreError(f"数据库由较新版本的程序创建（结构版本{stored}，本程序支持{SCHEMA_VERSION}），请升级程序后再使用。")
@@ -423,9 +506,33 @@ def _migrate(conn: Connection) -> None:
             conn.execute(sa.text(f"ALTER TABLE submissions ADD COLUMN {column} BOOLEAN NOT NULL DEFAULT FALSE"))
         conn.execute(sa.text("ALTER TABLE submissions ADD COLUMN state VARCHAR(16) NOT NULL DEFAULT 'active'"))
         version = 2
+    if version < 3:
+        # Batches are numbered from a counter advanced inside write transactions (max(batch)+1
+        # read outside one let two uploads share a number). A version-2 program would not
+        # advance it, hence the version.
+        last = conn.execute(sa.select(sa.func.coalesce(sa.func.max(files.c.batch), 0))).scalar_one()
+        conn.execute(schema_info.delete().where(schema_info.c.key == "last_batch"))
+        conn.execute(schema_info.insert().values(key="last_batch", value=str(last)))
+        version = 3
+    codec = conn.execute(sa.select(schema_info.c.value).where(schema_info.c.key == "codec_format")).scalar()
+    if codec != str(CODEC_FORMAT):
+        conn.execute(files.update().values(parser_version=STALE_PARSER_VERSION))
+        if codec is None:
+            conn.execute(schema_info.insert().values(key="codec_format", value=str(CODEC_FORMAT)))
+        else:
+            conn.execute(schema_info.update().where(schema_info.c.key == "codec_format").values(value=str(CODEC_FORMAT)))
     if version != int(stored):
         conn.execute(schema_info.update().where(schema_info.c.key == "schema_version").values(value=str(version)))
         _refresh_active(conn)
+
+
+def _next_batch(conn: Connection) -> int:
+    """Advance the batch counter inside the caller's write transaction (locked for update where
+    the database has row locks; SQLite's write transaction already excludes other writers)."""
+    condition = schema_info.c.key == "last_batch"
+    last = int(conn.execute(sa.select(schema_info.c.value).where(condition).with_for_update()).scalar_one())
+    conn.execute(schema_info.update().where(condition).values(value=str(last + 1)))
+    return last + 1
 
 
 def _insert_submissions(conn: Connection, file_id: int, result: WorkbookResult) -> None:

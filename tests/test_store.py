@@ -9,6 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import shutil
+import sqlite3
+import threading
+import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -17,6 +22,7 @@ from openpyxl import Workbook
 
 import loaders
 from store import db as store_db
+from store.codec import CODEC_FORMAT
 from store import Store, StoreError, resolve_store_url, result_from_dict, result_to_dict
 
 LEDGER_HEADER = ["序号", "县市区/部门", "企业（项目）", "所属行业领域", "重大隐患描述", "整改措施",
@@ -288,3 +294,88 @@ def test_a_store_of_schema_version_1_is_migrated_in_place(tmp_path):
         # Each file stored before was its own batch: the later one counts.
         assert history["batch"].to_dict() == {"章贡区8月调度表.xlsx": 1, "重报.xlsx": 2}
         assert reopened.campaign(AS_OF).summary()["indicators"]["章贡区"]["2023-08"]["penalties"] == 7
+
+
+# Written by the previous release (commit e3410fc, schema version 1, parser version 1) with
+# its own Store: 章贡区8月台账.xlsx (the ledger above), 章贡区8月调度表.xlsx (AUGUST_FORM) and
+# 重报.xlsx (AUGUST_FORM with 行政处罚 7, filed 2023-09-21), ingested in that order; see
+# tests/fixtures/README.md.
+PREVIOUS_RELEASE_STORE = Path(__file__).parent / "fixtures" / "store_v1.sqlite"
+
+
+def test_a_store_written_by_the_previous_release_is_upgraded(tmp_path):
+    (tmp_path / "data").mkdir()
+    shutil.copyfile(PREVIOUS_RELEASE_STORE, tmp_path / "data" / "hazardboard.sqlite")
+    with Store(tmp_path / "data") as upgraded:
+        with upgraded.engine.connect() as conn:
+            info = dict(conn.execute(sa.select(store_db.schema_info.c.key, store_db.schema_info.c.value)).all())
+        assert info == {"schema_version": str(store_db.SCHEMA_VERSION), "codec_format": str(CODEC_FORMAT), "last_batch": "3"}
+        summary = upgraded.campaign(AS_OF).summary()
+        # Read again by this parser from the stored bytes, in the order received.
+        stored = upgraded.files_frame()
+        assert list(stored["file_name"]) == ["章贡区8月台账.xlsx", "章贡区8月调度表.xlsx", "重报.xlsx"]
+        assert set(stored["parser_version"]) == {loaders.PARSER_VERSION}
+        history = upgraded.submission_history().set_index("file_name")
+        assert history["batch"].to_dict() == {"章贡区8月台账.xlsx": 1, "章贡区8月调度表.xlsx": 2, "重报.xlsx": 3}
+        assert history["active"].to_dict() == {"章贡区8月台账.xlsx": True, "章贡区8月调度表.xlsx": False, "重报.xlsx": True}
+        assert summary["files"] == {"accepted": 3, "rejected": 0}
+        assert summary["hazards"]["unique"] == 2 and summary["hazards"]["overdue"] == 1
+        assert summary["indicators"]["章贡区"]["2023-08"]["penalties"] == 7
+        assert summary["indicators"]["章贡区"]["2023-08"]["fines_wan"] == 35.6
+        # The bytes the previous release stored are the same content: skipped.
+        assert upgraded.ingest_bytes(upgraded.file_content(int(stored["id"][0])), "again.xlsx").status == "skipped"
+        later = upgraded.ingest_bytes(county_form_workbook(with_value(AUGUST_FORM, "行政处罚（次）", 9)), "三报.xlsx")
+        assert later.status == "accepted"
+        assert upgraded.campaign(AS_OF).summary()["indicators"]["章贡区"]["2023-08"]["penalties"] == 9
+        assert upgraded.submission_history().set_index("file_name")["batch"]["三报.xlsx"] == 4
+
+
+def test_results_of_another_codec_format_are_read_again_once(store, monkeypatch):
+    outcome = store.ingest_bytes(ledger_workbook([CHEMICAL_PLANT, SHOPPING_MALL]), "台账.xlsx")
+    expected = store.campaign(AS_OF).summary()
+    empty = result_to_dict(loaders.WorkbookResult(file="台账.xlsx", sha256=outcome.sha256))
+    with store.engine.begin() as conn:  # stands in for a result the other format encoded differently
+        conn.execute(store_db.files.update().values(result_json=json.dumps(empty)))
+    assert Store(store.url).campaign(AS_OF).summary()["hazards"]["unique"] == 0
+
+    monkeypatch.setattr(store_db, "CODEC_FORMAT", CODEC_FORMAT + 1)
+    with Store(store.url) as reopened:
+        assert reopened.campaign(AS_OF).summary() == expected
+        with reopened.engine.connect() as conn:
+            assert conn.execute(sa.select(store_db.schema_info.c.value)
+                                .where(store_db.schema_info.c.key == "codec_format")).scalar_one() == str(CODEC_FORMAT + 1)
+    assert row_counts(store) == {"files": 1, "submissions": 1}
+
+    def no_parse(*_args):
+        raise AssertionError("read again although nothing changed")
+
+    monkeypatch.setattr(loaders, "load_workbook", no_parse)
+    with Store(store.url) as again:
+        assert again.campaign(AS_OF).summary() == expected
+
+
+def test_batch_numbers_are_handed_out_once(store, tmp_path):
+    first, second = store.new_batch(), Store(store.url).new_batch()
+    assert second == first + 1  # another Store (another process) never gets the same number
+    store.ingest_bytes(county_form_workbook(AUGUST_FORM), "调度表.xlsx")
+    own = store.submission_history()["batch"].item()
+    assert own > second
+    # A call whose files were all stored before takes no number.
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "调度表.xlsx").write_bytes(county_form_workbook(AUGUST_FORM))
+    assert store.ingest_paths([tmp_path / "in"], workers=1).count("skipped") == 1
+    assert store.new_batch() == own + 1
+
+
+def test_a_write_waits_for_another_writer_instead_of_failing(store):
+    lock = sqlite3.connect(sa.engine.make_url(store.url).database, isolation_level=None, check_same_thread=False)
+    lock.execute("BEGIN IMMEDIATE")  # another process's write transaction
+    release = threading.Timer(1.0, lambda: lock.execute("COMMIT"))
+    release.start()
+    started = time.perf_counter()
+    try:
+        outcome = store.ingest_bytes(county_form_workbook(AUGUST_FORM), "调度表.xlsx")
+    finally:
+        release.join()
+        lock.close()
+    assert outcome.status == "accepted" and 0.8 < time.perf_counter() - started < 10

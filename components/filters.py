@@ -19,6 +19,7 @@ import panel as pn
 import param
 
 from components.data import CampaignSnapshot, SharedCampaign
+from components.html_text import choice_options
 from components.i18n import register_labels, sector_label, status_label, supervision_label, tr, unit_type_label
 from components.state import FILTER_PARAMS, DashboardState
 from loaders.reference import SECTOR_KEYS, SUPERVISION_LABELS, UNIT_TYPES
@@ -139,7 +140,7 @@ class FilterPanel(pn.viewable.Viewer):
         """Widget names and option labels in the session's language; units and periods of the current data."""
         lang, snapshot, w = self.state.lang, self.shared.snapshot, self._widgets
         periods = {tr("any_period", lang): "", **{period: period for period in snapshot.periods}}
-        w["units"].param.update(label=tr("units", lang), options=list(snapshot.units))
+        w["units"].param.update(label=tr("units", lang), options=choice_options(snapshot.units))
         w["unit_type"].param.update(label=tr("unit_type", lang), options={
             tr("all", lang): "", **_options(UNIT_TYPES, unit_type_label, lang)})
         w["sectors"].param.update(label=tr("sectors", lang), options=_options(SECTOR_KEYS, sector_label, lang))

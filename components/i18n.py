@@ -30,6 +30,7 @@ UI = {
     "dispatch": ("周调度", "Weekly dispatch"),
     "data": ("数据", "Data"),
     "meeting": ("会议大屏", "Meeting screen"),
+    "url_dropped": ("链接中有无法识别的筛选值，已忽略：{values}", "The link held filter values this dataset does not know; ignored: {values}"),
     "units": ("单位", "Units"),
     "unit_type": ("单位类型", "Unit type"),
     "sectors": ("行业领域", "Sectors"),

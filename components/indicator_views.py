@@ -18,6 +18,7 @@ import param
 
 from components import charts_indicators as charts
 from components.data import CampaignSnapshot
+from components.html_text import choice_options, text as html_text
 from components.i18n import indicator_label, register_labels, tabulator_locale, tr, unit_type_label
 from components.state import DashboardState
 from metrics import indicators as metrics
@@ -131,9 +132,9 @@ class IndicatorTotals(pn.viewable.Viewer):
         for row in totals.itertuples(index=False):  # one card per key: a handful, not data rows
             value = charts.format_value(row.total, row.key) if row.units else tr("ind_not_reported", lang)
             items.append(
-                f'<div class="hb-card" data-key="{row.key}"><div class="hb-card-value">{value}</div>'
-                f'<div class="hb-card-label">{indicator_label(row.key, lang)}</div>'
-                f'<div class="hb-card-note">{row.units} {tr("ind_units_reporting", lang)}</div></div>'
+                f'<div class="hb-card" data-key="{html_text(row.key)}"><div class="hb-card-value">{html_text(value)}</div>'
+                f'<div class="hb-card-label">{html_text(indicator_label(row.key, lang))}</div>'
+                f'<div class="hb-card-note">{html_text(row.units)} {html_text(tr("ind_units_reporting", lang))}</div></div>'
             )
         return pn.pane.HTML(f'<div class="hb-cards">{"".join(items)}</div>', stylesheets=[_CARD_CSS],
                             sizing_mode="stretch_width", css_classes=["hb-indicator-totals"])
@@ -272,7 +273,7 @@ class UnitComparison(pn.viewable.Viewer):
         all_units = sorted(set(self.snapshot.campaign.indicators["unit"]))
         self.key_selector = pn.widgets.Select.from_param(self.param.key, name=tr("ind_indicator", lang), width=420)
         self.unit_picker = pn.widgets.MultiChoice.from_param(
-            self.param.units, name=tr("ind_compare_units", lang), options=all_units, max_items=COMPARE_MAX_UNITS,
+            self.param.units, name=tr("ind_compare_units", lang), options=choice_options(all_units), max_items=COMPARE_MAX_UNITS,
             width=480, css_classes=["hb-compare-units"],
         )
         self.value_switch = pn.widgets.RadioButtonGroup.from_param(
@@ -362,9 +363,11 @@ class MediaColumnView(pn.viewable.Viewer):
         text = text.mask(opened.eq(True), tr("ind_media_opened", lang) + "（" + columns["since"].fillna("") + " " + tr("ind_since", lang) + "）")
         text = text.mask(opened.eq(False), tr("ind_media_not_opened", lang))
         kind = pd.Series("not-reported", index=columns.index).mask(opened.eq(True), "opened").mask(opened.eq(False), "not-opened")
-        chips = ('<span class="hb-chip hb-chip-' + kind + '" title="' + columns["unit_type"].map(lambda t: unit_type_label(t, lang))
-                 + '">' + columns["unit"] + " · " + text + "</span>")
-        summary = f'{tr("ind_media_opened", lang)} {int(opened.eq(True).sum())} / {len(columns)}'
+        # Unit names (and the "since" period) come from workbooks: every piece is escaped.
+        chips = [f'<span class="hb-chip hb-chip-{html_text(k)}" title="{html_text(unit_type_label(t, lang))}">'
+                 f'{html_text(u)} · {html_text(x)}</span>'
+                 for k, t, u, x in zip(kind, columns["unit_type"], columns["unit"], text)]
+        summary = html_text(f'{tr("ind_media_opened", lang)} {int(opened.eq(True).sum())} / {len(columns)}')
         return pn.pane.HTML(f"<div><b>{summary}</b></div><div>{''.join(chips)}</div>", stylesheets=[_CARD_CSS],
                             sizing_mode="stretch_width", css_classes=["hb-media-columns"])
 

@@ -7,8 +7,11 @@ mirrored in the URL so a view can be bookmarked and sent to a colleague.
 
 from __future__ import annotations
 
+import re
+
 import param
 
+from loaders.reference import SECTOR_KEYS, STATUS_LABELS
 from metrics.filters import HazardFilter
 
 PAGES = ("overview", "hazards", "map", "enforcement", "training", "dispatch", "data")
@@ -58,3 +61,39 @@ class DashboardState(param.Parameterized):
     def toggle_unit(self, unit: str) -> None:
         """A click on a county (bar, heatmap cell, map) filters to it; a second click clears it."""
         self.units = [] if self.units == [unit] else [unit]
+
+
+SUPERVISION_LEVELS = ("city", "county", "province", "none")
+_PERIOD = re.compile(r"^20\d{2}-(0[1-9]|1[0-2])$")
+_HAZARD_ID = re.compile(r"^[0-9a-f]{16}$")
+SEARCH_MAX_CHARS = 100
+
+
+def drop_unknown_values(state: DashboardState, units: list[str], periods: list[str]) -> list[str]:
+    """Keep only values the dataset knows in the state a URL set: units and periods of the
+    dataset, the contract's sectors, statuses and supervision levels, a well-formed hazard id and a
+    search of at most ``SEARCH_MAX_CHARS``. Returns the dropped values (to tell the user), as text."""
+    dropped: list[str] = []
+    allowed_lists = {"units": set(units), "sectors": set(SECTOR_KEYS), "statuses": set(STATUS_LABELS),
+                     "supervision_levels": set(SUPERVISION_LEVELS)}
+    updates: dict[str, object] = {}
+    for name, allowed in allowed_lists.items():
+        values = getattr(state, name)
+        kept = [v for v in values if v in allowed]
+        if kept != values:
+            dropped += [v for v in values if v not in allowed]
+            updates[name] = kept
+    for name in ("period_start", "period_end"):
+        value = getattr(state, name)
+        if value and not (_PERIOD.match(value) and (not periods or value in periods)):
+            dropped.append(value)
+            updates[name] = ""
+    if state.hazard and not _HAZARD_ID.match(state.hazard):
+        dropped.append(state.hazard)
+        updates["hazard"] = ""
+    if len(state.search) > SEARCH_MAX_CHARS:
+        dropped.append(state.search)
+        updates["search"] = state.search[:SEARCH_MAX_CHARS]
+    if updates:
+        state.param.update(updates)
+    return dropped

@@ -18,7 +18,8 @@ from panel.io.callbacks import PeriodicCallback
 
 from components.data import SharedCampaign, get_shared_campaign
 from components.i18n import tr
-from components.state import PAGES, URL_PARAMS, DashboardState
+from components.html_text import text
+from components.state import PAGES, URL_PARAMS, DashboardState, drop_unknown_values
 
 # Charts render with Bokeh on screen (matplotlib only in exports); Tabulator serves every table.
 hv.extension("bokeh", logo=False)
@@ -34,10 +35,33 @@ def _page_module(page: str):
     return importlib.import_module(f"dashboards.pages.{page}")
 
 
-def sync_url(state: DashboardState, extra: tuple[str, ...] = ()) -> None:
-    """Mirror the state in the URL query string, both ways, so views can be bookmarked."""
-    if pn.state.location is not None:
-        pn.state.location.sync(state, {name: name for name in (*URL_PARAMS, *extra)})
+def sync_url(state: DashboardState, shared: SharedCampaign, extra: tuple[str, ...] = ()) -> None:
+    """Mirror the state in the URL query string, both ways, so views can be bookmarked.
+
+    A URL is anyone's text: values param refuses (an unknown page, a malformed date) and values
+    the dataset does not know (units, periods, …) are dropped, and the user is told which."""
+    if pn.state.location is None:
+        return
+    refused: list[str] = []
+
+    def apply_one_by_one(mapped: dict) -> None:
+        for name, value in mapped.items():
+            try:
+                state.param.update({name: value})
+            except Exception:  # noqa: BLE001 - a bad URL value is dropped, the others still apply
+                refused.append(str(value))
+
+    pn.state.location.sync(state, {name: name for name in (*URL_PARAMS, *extra)}, on_error=apply_one_by_one)
+    snapshot = shared.snapshot
+    dropped = refused + drop_unknown_values(state, snapshot.units, snapshot.periods)
+    if dropped:
+        message = text(tr("url_dropped", state.lang).format(values="、".join(dropped)[:120]))
+
+        def notify() -> None:  # once the page is loaded: a toast sent while it builds is lost
+            if pn.state.notifications is not None:
+                pn.state.notifications.warning(message, duration=10000)
+
+        pn.state.onload(notify)
 
 
 def watch_revision(state: DashboardState, shared: SharedCampaign) -> None:
@@ -93,7 +117,7 @@ def create_app(shared: SharedCampaign, state: DashboardState | None = None) -> p
     from components.filters import FilterPanel
 
     state = state or DashboardState()
-    sync_url(state)
+    sync_url(state, shared)
     watch_revision(state, shared)
 
     def render(page: str, lang: str, revision: int):

@@ -21,6 +21,7 @@ from components.county_map import county_choropleth, enterprises_for
 from components.data import CampaignSnapshot, SharedCampaign
 from components.dispatch_views import review_for
 from components.filters import HazardSelection
+from components.html_text import text
 from components.i18n import register_labels, supervision_label, tr
 from components.kpi import latest_for, report_period
 from components.ranking import ranking_for
@@ -121,16 +122,17 @@ def _fmt(value: float | None, digits: int = 0) -> str:
 
 
 def _kpi_html(label: str, number: str, alert: bool = False) -> str:
-    return (f'<div class="hb-kpi{" hb-alert" if alert else ""}"><div class="hb-label">{label}</div>'
-            f'<div class="hb-number">{number}</div></div>')
+    return (f'<div class="hb-kpi{" hb-alert" if alert else ""}"><div class="hb-label">{text(label)}</div>'
+            f'<div class="hb-number">{text(number)}</div></div>')
 
 
 def _table_html(headers: list[str], rows: list[list[str]], css_classes: list[list[str]] | None = None) -> str:
-    head = "".join(f"<th>{h}</th>" for h in headers)
+    """A table of plain texts (unit and enterprise names come from workbooks: escaped here)."""
+    head = "".join(f"<th>{text(h)}</th>" for h in headers)
     body = []
     for i, row in enumerate(rows):
         classes = css_classes[i] if css_classes else [""] * len(row)
-        body.append("<tr>" + "".join(f'<td class="{c}">{v}</td>' for v, c in zip(row, classes)) + "</tr>")
+        body.append("<tr>" + "".join(f'<td class="{text(c)}">{text(v)}</td>' for v, c in zip(row, classes)) + "</tr>")
     return f'<table class="hb-big-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
@@ -181,12 +183,12 @@ class MeetingScreen(pn.viewable.Viewer):
         period = report_period(self.state, self.snapshot)
         ranked = ranking_for(self.snapshot, unit_types, overview.HAZARDS_FOUND, period).head(TOP_ROWS)
         if ranked.empty:
-            return f'<div class="hb-panel-title">{tr(title_key, lang)}</div><div class="hb-empty">{tr("no_data", lang)}</div>'
+            return f'<div class="hb-panel-title">{text(tr(title_key, lang))}</div><div class="hb-empty">{text(tr("no_data", lang))}</div>'
         changes = [overview.rank_change_text(c) for c in ranked["rank_change"]]
         rows = [[str(r), u, _fmt(v), c] for r, u, v, c in zip(ranked["rank"], ranked["unit"], ranked["value"], changes)]
         classes = [["", "", "", "hb-up" if c.startswith("↑") else "hb-down" if c.startswith("↓") else ""] for c in changes]
         headers = [tr("mt_rank", lang), tr("mt_unit", lang), tr("mt_value", lang), tr("mt_change", lang)]
-        return f'<div class="hb-panel-title">{tr(title_key, lang)}</div>' + _table_html(headers, rows, classes)
+        return f'<div class="hb-panel-title">{text(tr(title_key, lang))}</div>' + _table_html(headers, rows, classes)
 
     def _ranking(self, lang: str) -> pn.viewable.Viewable:
         return pn.Row(
@@ -213,8 +215,8 @@ class MeetingScreen(pn.viewable.Viewer):
         overdue = hazards[hazards["overdue"].astype(bool)].sort_values("days_to_deadline").head(TOP_ROWS)
         rows = [[u, e, str(-int(d))] for u, e, d in zip(overdue["unit"], overdue["enterprise"], overdue["days_to_deadline"])]
         headers = [tr("mt_unit", lang), tr("mt_enterprise", lang), tr("mt_days_overdue", lang)]
-        left = f'<div class="hb-panel-title">{tr("mt_overdue_list", lang)}</div>' + (
-            _table_html(headers, rows) if rows else f'<div class="hb-empty">{tr("mt_none", lang)}</div>')
+        left = f'<div class="hb-panel-title">{text(tr("mt_overdue_list", lang))}</div>' + (
+            _table_html(headers, rows) if rows else f'<div class="hb-empty">{text(tr("mt_none", lang))}</div>')
         # Stalled supervision stands as of the as-of date whatever period is reviewed: the weekly
         # dispatch page's shared review already holds it.
         stalled = review_for(self.snapshot, self.snapshot.latest_period, None).stalled
@@ -222,8 +224,8 @@ class MeetingScreen(pn.viewable.Viewer):
         rows = [[u, e, supervision_label(level, lang), str(d)]
                 for u, e, level, d in zip(stalled["unit"], stalled["enterprise"], stalled["supervision_level"], stalled["days_supervised"])]
         headers = [tr("mt_unit", lang), tr("mt_enterprise", lang), tr("mt_level", lang), tr("mt_days_supervised", lang)]
-        right = f'<div class="hb-panel-title">{tr("mt_stalled_list", lang)}</div>' + (
-            _table_html(headers, rows) if rows else f'<div class="hb-empty">{tr("mt_none", lang)}</div>')
+        right = f'<div class="hb-panel-title">{text(tr("mt_stalled_list", lang))}</div>' + (
+            _table_html(headers, rows) if rows else f'<div class="hb-empty">{text(tr("mt_none", lang))}</div>')
         return pn.Row(_html(left, margin=(10, 32)), _html(right, margin=(10, 32)),
                       sizing_mode="stretch_width", css_classes=["hb-meeting-hazards"])
 
@@ -233,7 +235,7 @@ class MeetingScreen(pn.viewable.Viewer):
                                     period_start=spec.period_start, period_end=spec.period_end)
         values = indicators.unit_values(frame, "penalties")
         if values.empty:
-            return _html(f'<div class="hb-empty">{tr("no_data", lang)}</div>')
+            return _html(f'<div class="hb-empty">{text(tr("no_data", lang))}</div>')
         # Every unit stays on the chart, as on the dashboard; the filtered ones keep their colour.
         chart = unit_ranking_chart(values, "penalties", lang, selected=spec.units).opts(fontscale=1.5, responsive=True, backend="bokeh")
         return pn.pane.HoloViews(chart, backend="bokeh", linked_axes=False, sizing_mode="stretch_width",
@@ -243,7 +245,7 @@ class MeetingScreen(pn.viewable.Viewer):
     def _slide(self) -> pn.viewable.Viewable:
         lang, name = self.state.lang, SLIDES[self.state.slide]
         if self.snapshot.is_empty:
-            return _html(f'<div class="hb-empty">{tr("no_submission", lang)}</div>')
+            return _html(f'<div class="hb-empty">{text(tr("no_submission", lang))}</div>')
         return getattr(self, f"_{name}")(lang)
 
     @param.depends("state.slide", "state.lang")
@@ -253,8 +255,8 @@ class MeetingScreen(pn.viewable.Viewer):
         sub = f'{tr("as_of", lang)} {snapshot.as_of:%Y-%m-%d} · {slide + 1}/{len(SLIDES)} · {tr("mt_hint", lang)}'
         units = "、".join(self.state.units)
         title = f'{tr(f"mt_{SLIDES[slide]}", lang)}{" · " + units if units else ""}'
-        return _html(f'<div class="hb-meeting-bar"><span>{tr("app_title", lang)}</span><span class="hb-slide-title">{title}</span>'
-                     f'<span class="hb-sub">{sub}</span></div>', margin=0)
+        return _html(f'<div class="hb-meeting-bar"><span>{text(tr("app_title", lang))}</span>'
+                     f'<span class="hb-slide-title">{text(title)}</span><span class="hb-sub">{text(sub)}</span></div>', margin=0)
 
     def __panel__(self) -> pn.viewable.Viewable:
         navigator = KeyNavigator(count=len(SLIDES), slide=self.state.slide, width=0, height=0, margin=0)
@@ -267,6 +269,6 @@ def create_meeting(shared: SharedCampaign) -> pn.viewable.Viewable:
     from dashboards.app import sync_url, watch_revision
 
     state = MeetingState()
-    sync_url(state, extra=("slide",))
+    sync_url(state, shared, extra=("slide",))
     watch_revision(state, shared)
     return MeetingScreen(state=state, shared=shared).__panel__()

@@ -144,7 +144,7 @@ def test_charts_of_an_empty_selection_still_render(campaign, draw):
 def test_filter_widgets_and_state_follow_each_other(shared, state):
     panel = FilterPanel(state=state, shared=shared)
     widgets = panel._widgets
-    assert widgets["units"].options == shared.snapshot.units
+    assert list(widgets["units"].options.values()) == shared.snapshot.units  # labels escaped, values the names
     assert widgets["sectors"].options["消防"] == "fire"
 
     widgets["units"].value = ["章贡区"]

@@ -6,6 +6,11 @@ a hard cap on the real inflated size (a zip bomb is refused after reading at
 most the cap, within seconds and without large memory), and every XML part is
 refused if its prolog declares a DOCTYPE or entities (entity expansion, external
 entities). Only then does python-calamine read it.
+
+Reading is bounded too: a sheet's grid spans A1 to its last cell with data, the cells of
+all sheets together are capped, and merged ranges are clipped to the data and capped in
+number and in cells filled, per sheet and per workbook. A few kilobytes of merged ranges
+such as ``A1:XFD6`` could otherwise make the reader allocate gigabytes.
 """
 
 from __future__ import annotations
@@ -27,6 +32,21 @@ MAX_MEMBER_INFLATED = 256 * 1024 * 1024
 MAX_TOTAL_INFLATED = 512 * 1024 * 1024
 MAX_MEMBERS = 5000
 MAX_SHEET_CELLS = 5_000_000
+# Cells read across all sheets of one workbook (each grid from A1 to its last cell with data).
+# The largest province-scale ledger has 14,000 (1,556 rows x 9 columns); a grid costs the reader
+# roughly 50 bytes a cell, so one workbook stays within a few hundred MB (5M cells: ~2.5 s, ~250 MB).
+MAX_WORKBOOK_CELLS = 5_000_000
+# Merged ranges per workbook: real forms have at most a few dozen (57 in the province set);
+# each range costs memory even when it covers no data. Counted in the sheet XML before calamine
+# reads it, and again in what calamine returns (.xls).
+MAX_MERGED_RANGES = 100_000
+# Cells filled from merged ranges after clipping them to the sheet's data; each filled cell also
+# records its origin (~150 bytes). Real forms fill at most ~1,600 (a unit merged down its rows).
+MAX_SHEET_MERGED_CELLS = 500_000
+MAX_WORKBOOK_MERGED_CELLS = 1_000_000
+# A single range larger than this (before clipping) is a whole-column or whole-row merge,
+# which carries no data worth repeating: it is not filled at all.
+_HUGE_MERGE = 100_000
 _CHUNK = 1024 * 1024
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -64,6 +84,17 @@ def _has_declaration(window: bytes) -> bool:
     return any(marker in lowered for marker in _DECLARATION_MARKERS)
 
 
+_MERGE_MARKER = b"mergecell"
+
+
+def _too_many_merges(count: int) -> WorkbookRefused:
+    return WorkbookRefused(
+        f"文件含有{count}个以上的合并单元格区域，超出上限{MAX_MERGED_RANGES}个（正常报表只有几十个，疑似恶意构造的文件），已拒绝读取。"
+        "请检查文件来源，或取消多余的合并单元格后重新报送。",
+        "too_many_merged_ranges",
+    )
+
+
 def _inflate_and_check(archive: zipfile.ZipFile) -> None:
     infos = archive.infolist()
     if len(infos) > MAX_MEMBERS:
@@ -77,10 +108,12 @@ def _inflate_and_check(archive: zipfile.ZipFile) -> None:
     if any(info.flag_bits & 0x1 for info in infos):
         raise WorkbookRefused("文件设置了打开密码（内部部件已加密），无法读取。请取消密码后重新报送。", "encrypted")
     total = 0
+    merges = 0  # <mergeCell> elements in all worksheets (also counts each <mergeCells> wrapper)
     for info in infos:
         if info.is_dir():
             continue
         is_xml = info.filename.endswith((".xml", ".rels", ".vml"))
+        is_sheet = is_xml and info.filename.lower().startswith("xl/worksheets/")
         inflated = 0
         tail = b""
         # Stream with our own cap: the sizes declared in the zip directory can lie. zipfile
@@ -100,8 +133,14 @@ def _inflate_and_check(archive: zipfile.ZipFile) -> None:
                     )
                 # A DOCTYPE may follow any amount of comments in the prolog: scan the whole part.
                 if is_xml:
-                    if _has_declaration(tail + chunk):
+                    window = tail + chunk
+                    if _has_declaration(window):
                         raise _refuse_declarations(info.filename)
+                    if is_sheet:
+                        # The tail is shorter than the marker: no occurrence is counted twice.
+                        merges += window.lower().count(_MERGE_MARKER)
+                        if merges > MAX_MERGED_RANGES + 2 * MAX_MEMBERS:
+                            raise _too_many_merges(MAX_MERGED_RANGES)
                     tail = chunk[-_MARKER_OVERLAP:]
         if inflated != info.file_size:
             raise WorkbookRefused(
@@ -161,41 +200,106 @@ def _looks_like_text(sample: bytes) -> bool:
 
 
 def read_grids(opened: OpenedWorkbook, filename: str) -> tuple[list[SheetGrid], list[Issue]]:
-    """Every worksheet as a grid with merged cells filled; unreadable sheets become issues."""
+    """Every worksheet as a grid with merged cells filled; unreadable sheets become issues.
+
+    Raises WorkbookRefused when the workbook as a whole is beyond the reading limits.
+    """
     grids: list[SheetGrid] = []
     issues: list[Issue] = []
+    budget = _Budget()
     for meta in opened.workbook.sheets_metadata:
         name = meta.name
         if meta.typ != calamine.SheetTypeEnum.WorkSheet:
             continue  # chart sheets and macro sheets hold no data
         try:
             sheet = opened.workbook.get_sheet_by_name(name)
-            if sheet.height * max(sheet.width, 1) > MAX_SHEET_CELLS:
-                issues.append(Issue(filename, name, "", "error", f"工作表过大（{sheet.height}行×{sheet.width}列），超出上限，未读取。请删除多余的空行空列后重新报送。", "sheet_too_large"))
-                continue
+            # The grid runs from A1 to the last cell with data: calamine's height and width
+            # measure from the first cell with data, which may be far from A1.
+            end = sheet.end
+            height, width = (end[0] + 1, end[1] + 1) if end else (0, 0)
+        except Exception as exc:
+            issues.append(Issue(filename, name, "", "error", f"工作表无法读取（{exc}）。", "sheet_unreadable"))
+            continue
+        if height * max(width, 1) > MAX_SHEET_CELLS:
+            issues.append(Issue(filename, name, "", "error", f"工作表过大（{height}行×{width}列），超出上限，未读取。请删除多余的空行空列后重新报送。", "sheet_too_large"))
+            continue
+        budget.add_cells(name, height * width)
+        try:
             rows = sheet.to_python(skip_empty_area=False)
             merged = sheet.merged_cell_ranges or []
         except Exception as exc:
             issues.append(Issue(filename, name, "", "error", f"工作表无法读取（{exc}）。", "sheet_unreadable"))
             continue
-        grids.append(_fill_merged(filename, name, rows, merged))
+        grids.append(_fill_merged(filename, name, rows, merged, budget))
     return grids, issues
 
 
-def _fill_merged(filename: str, name: str, rows: list[list[object]], merged) -> SheetGrid:
+class _Budget:
+    """What one workbook has cost so far; refuses the workbook when a limit is passed."""
+
+    def __init__(self) -> None:
+        self.cells = 0
+        self.merged_ranges = 0
+        self.merged_cells = 0
+
+    def add_cells(self, sheet: str, cells: int) -> None:
+        self.cells += cells
+        if self.cells > MAX_WORKBOOK_CELLS:
+            raise WorkbookRefused(
+                f"工作簿的单元格总数超过{MAX_WORKBOOK_CELLS // 10_000}万个（读到工作表“{sheet}”时），远超正常台账和调度表，已拒绝读取。"
+                "请删除多余的行、列或工作表（或拆分成几个文件）后重新报送。",
+                "workbook_too_large",
+            )
+
+    def add_merges(self, sheet: str, ranges: int, cells: int) -> None:
+        self.merged_ranges += ranges
+        self.merged_cells += cells
+        if self.merged_ranges > MAX_MERGED_RANGES:
+            raise _too_many_merges(self.merged_ranges)
+        if cells > MAX_SHEET_MERGED_CELLS or self.merged_cells > MAX_WORKBOOK_MERGED_CELLS:
+            where = f"工作表“{sheet}”" if cells > MAX_SHEET_MERGED_CELLS else "工作簿"
+            limit = MAX_SHEET_MERGED_CELLS if cells > MAX_SHEET_MERGED_CELLS else MAX_WORKBOOK_MERGED_CELLS
+            raise WorkbookRefused(
+                f"{where}的合并单元格共覆盖超过{limit // 10_000}万个单元格，超出上限（疑似恶意构造的文件），已拒绝读取。"
+                "请检查文件来源，或取消多余的合并单元格后重新报送。",
+                "too_many_merged_cells",
+            )
+
+
+def _fill_merged(filename: str, name: str, rows: list[list[object]], merged, budget: _Budget | None = None) -> SheetGrid:
+    """The grid with each merged range's top-left value copied into the range's other cells.
+
+    Ranges are clipped to the data (A1 to the last cell with data): beyond it a merged cell
+    would only repeat the top-left value into rows and columns that hold nothing else, and a
+    range like ``A1:XFD6`` must not allocate 16,384 columns. The cells to fill are counted,
+    and the workbook refused past the limits, before any is filled.
+    """
     rows = [[None if v == "" else v for v in row] for row in rows]
-    origin: dict[tuple[int, int], tuple[int, int]] = {}
+    height = len(rows)
+    width = max((len(row) for row in rows), default=0)
+    clipped: list[tuple[int, int, int, int]] = []
+    cells = 0
     for (r0, c0), (r1, c1) in merged:
-        if (r1 - r0 + 1) * (c1 - c0 + 1) > 100_000:
+        if r1 < r0 or c1 < c0:
+            continue
+        if (r1 - r0 + 1) * (c1 - c0 + 1) > _HUGE_MERGE:
             continue  # a whole-column merge carries no data worth repeating
-        while len(rows) <= r1:
-            rows.append([])
+        if r0 >= height or c0 >= width:
+            continue  # the top-left cell, and so the whole range, lies beyond the data
+        r1, c1 = min(r1, height - 1), min(c1, width - 1)
+        clipped.append((r0, c0, r1, c1))
+        cells += (r1 - r0 + 1) * (c1 - c0 + 1)
+    if budget is not None:
+        budget.add_merges(name, len(merged), cells)
+    origin: dict[tuple[int, int], tuple[int, int]] = {}
+    for r0, c0, r1, c1 in clipped:
         top_left = rows[r0][c0] if c0 < len(rows[r0]) else None
+        source = (r0, c0)
         for r in range(r0, r1 + 1):
             row = rows[r]
             if len(row) <= c1:
                 row.extend([None] * (c1 + 1 - len(row)))
             for c in range(c0, c1 + 1):
                 row[c] = top_left
-                origin[(r, c)] = (r0, c0)
+                origin[(r, c)] = source
     return SheetGrid(filename, name, rows, origin)

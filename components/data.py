@@ -10,7 +10,9 @@ from __future__ import annotations
 import ctypes
 import datetime as dt
 import gc
+import sys
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +22,11 @@ import pandas as pd
 from loaders import Campaign
 from loaders.resends import statistics_date
 from metrics.filters import search_index
+
+# Bounds of ``CampaignSnapshot.derived``: its keys carry user input (dates, periods, filters),
+# so an unbounded cache grows with every distinct value anyone asks for.
+DERIVED_MAX_ENTRIES = 128
+DERIVED_MAX_BYTES = 512 * 1024 * 1024
 
 
 def received_periods(campaign: Campaign) -> list[str]:
@@ -45,19 +52,44 @@ class CampaignSnapshot:
     search_text: pd.Series = field(repr=False)
     periods: list[str]
     units: list[str]
-    _derived: dict = field(default_factory=dict, repr=False)
+    _derived: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    _derived_sizes: dict = field(default_factory=dict, repr=False)
     _derived_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    max_entries: int = field(default=DERIVED_MAX_ENTRIES, repr=False)
+    max_bytes: int = field(default=DERIVED_MAX_BYTES, repr=False)
 
     def derived(self, key: Hashable, build: Callable[[], object]) -> object:
         """``build()`` once per snapshot and key, shared by every session; dropped with the snapshot.
 
         Building holds the lock, so sessions asking at once compute it once (and a builder
-        may itself ask for another derived value)."""
+        may itself ask for another derived value). The cache is bounded: at most
+        ``max_entries`` values and roughly ``max_bytes``; the least recently used go first
+        (the value just built always stays)."""
         with self._derived_lock:
-            if key not in self._derived:
-                self._derived[key] = build()
-                _return_freed_memory(collect=False)  # rare builds with large intermediates
-            return self._derived[key]
+            if key in self._derived:
+                self._derived.move_to_end(key)
+                return self._derived[key]
+            value = build()
+            self._derived[key] = value
+            self._derived_sizes[key] = approximate_size(value)
+            self._evict(keep=key)
+            _return_freed_memory(collect=False)  # rare builds with large intermediates
+            return value
+
+    @property
+    def derived_bytes(self) -> int:
+        """The approximate memory held by the derived values."""
+        with self._derived_lock:
+            return sum(self._derived_sizes.values())
+
+    def _evict(self, keep: Hashable) -> None:
+        total = sum(self._derived_sizes.values())
+        while len(self._derived) > 1 and (len(self._derived) > self.max_entries or total > self.max_bytes):
+            oldest = next(iter(self._derived))
+            if oldest == keep:  # only when the newest alone is over the byte budget
+                break
+            del self._derived[oldest]
+            total -= self._derived_sizes.pop(oldest)
 
     @classmethod
     def build(cls, campaign: Campaign, revision: int) -> CampaignSnapshot:
@@ -121,8 +153,8 @@ class SharedCampaign:
                 if today != self._checked_on:
                     as_of = default_as_of(self._snapshot.campaign, today, self._snapshot.periods)
                     if as_of != self._snapshot.as_of:
-                        self._revision += 1
-                        self._snapshot = CampaignSnapshot.build(self._snapshot.campaign.at(as_of), self._revision)
+                        snapshot = CampaignSnapshot.build(self._snapshot.campaign.at(as_of), self._revision + 1)
+                        self._revision, self._snapshot = snapshot.revision, snapshot
                     self._checked_on = today
         return self._snapshot
 
@@ -130,16 +162,21 @@ class SharedCampaign:
         self._snapshot = snapshot
         self._checked_on = self._today() if self._fixed_as_of is None else None
 
-    def _build(self) -> CampaignSnapshot:
+    def _build(self, revision: int | None = None) -> CampaignSnapshot:
         campaign = self._store.campaign(self._fixed_as_of)  # without a date: the statistics date of the calendar's today
         if self._fixed_as_of is None and (as_of := default_as_of(campaign, self._today())) != campaign.as_of:
             campaign = campaign.at(as_of)  # a test's own "today"
-        snapshot = CampaignSnapshot.build(campaign, self._revision)
+        snapshot = CampaignSnapshot.build(campaign, self._revision if revision is None else revision)
         _return_freed_memory()
         return snapshot
 
     def ingest(self, files: list[tuple[str, bytes]], progress=None) -> list:
-        """Store uploaded files and rebuild the shared dataset once; returns the ingest outcomes."""
+        """Store uploaded files and rebuild the shared dataset once; returns the ingest outcomes.
+
+        The new snapshot is built first; only then are the revision and the snapshot swapped,
+        together. If storing or building fails, the exception propagates and sessions keep the
+        previous snapshot with its revision (files stored before the failure stay in the store and
+        are part of the next successful build)."""
         if self._store is None:
             raise RuntimeError("this dataset is read-only")
         outcomes = []
@@ -151,9 +188,29 @@ class SharedCampaign:
                 outcomes.append(self._store.ingest_bytes(data, name, batch=batch))
             if progress:
                 progress(len(files), len(files), "重新计算汇总数据…")
-            self._revision += 1
-            self._set(self._build())
+            snapshot = self._build(self._revision + 1)
+            self._revision = snapshot.revision
+            self._set(snapshot)
         return outcomes
+
+
+def approximate_size(value: object, _depth: int = 0) -> int:
+    """Roughly the bytes ``value`` holds: pandas objects measured deeply, containers summed."""
+    if isinstance(value, (pd.DataFrame, pd.Series, pd.Index)):
+        try:
+            usage = value.memory_usage(deep=True)
+        except Exception:  # noqa: BLE001 - an exotic dtype: a shallow estimate will do
+            usage = value.memory_usage()
+        return int(usage.sum()) if isinstance(usage, pd.Series) else int(usage)
+    if _depth < 4:
+        if isinstance(value, dict):
+            return sys.getsizeof(value) + sum(approximate_size(k, _depth + 1) + approximate_size(v, _depth + 1)
+                                              for k, v in value.items())
+        if isinstance(value, (list, tuple, set, frozenset)):
+            return sys.getsizeof(value) + sum(approximate_size(v, _depth + 1) for v in value)
+        if hasattr(value, "__dict__") and not isinstance(value, type):
+            return sys.getsizeof(value) + approximate_size(vars(value), _depth + 1)
+    return sys.getsizeof(value)
 
 
 def _return_freed_memory(collect: bool = True) -> None:

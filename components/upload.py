@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import logging
 import weakref
 from functools import partial
 
@@ -41,6 +42,12 @@ register_labels({
     "up_finished": ("导入完成：共 {total} 个文件，已导入 {accepted} 个，未通过 {rejected} 个，已导入过跳过 {skipped} 个。",
                     "Done: {total} files, {accepted} imported, {rejected} rejected, {skipped} already imported."),
     "up_failed": ("导入失败，本次未完成的文件没有写入：{error}", "The import failed; unfinished files were not stored: {error}"),
+    "up_crashed": ("导入失败：服务器处理时出错（{kind}），本次上传未生效，页面数据保持不变。请检查文件后重新选择并导入；如仍失败请联系管理员。",
+                   "The import failed: the server hit an error ({kind}); this upload did not take effect and the data shown "
+                   "are unchanged. Check the files and import again; if it fails again, contact the administrator."),
+    "up_too_large": ("所选文件共 {size}，超过每次上传上限 {limit}，未上传。请分批选择文件，或由管理员用命令行导入。",
+                     "The chosen files total {size}, over the upload limit of {limit} per selection; nothing was sent. "
+                     "Choose fewer files at a time, or ask the administrator to import them from the command line."),
     "up_read_only": ("当前数据集为只读（未连接数据库），不能上传。", "This dataset is read-only (no database): uploads are disabled."),
     "up_report": ("导入结果", "Import report"),
     "up_issues": ("各文件的问题", "Findings per file"),
@@ -78,6 +85,37 @@ register_labels({
 })
 
 ACCEPTED_TYPES = ".xlsx,.xls,.xlsm"
+DEFAULT_UPLOAD_LIMIT_MB = 200
+# The limit of one selection in the browser, per server process (``hazardboard serve --upload-limit-mb``).
+UPLOAD_LIMIT_BYTES = DEFAULT_UPLOAD_LIMIT_MB * 1024 * 1024
+
+_log = logging.getLogger(__name__)
+
+
+def set_upload_limit(limit_bytes: int) -> None:
+    """The upload limit of this server process (per selection of files)."""
+    global UPLOAD_LIMIT_BYTES
+    if limit_bytes <= 0:
+        raise ValueError("the upload limit must be positive")
+    UPLOAD_LIMIT_BYTES = int(limit_bytes)
+
+
+def websocket_message_limit(limit_bytes: int) -> int:
+    """The websocket message size a selection of ``limit_bytes`` needs: the browser sends the files
+    base64-encoded (4/3 of their size) in one message, plus names and framing."""
+    return limit_bytes * 4 // 3 + 16 * 1024 * 1024
+
+
+def format_size(size: int) -> str:
+    """Bytes as MB with one decimal (200 MB, 26.4 MB)."""
+    mb = size / (1024 * 1024)
+    return f"{mb:.0f} MB" if mb == int(mb) else f"{mb:.1f} MB"
+
+
+def too_large_text(size: int, lang: str, limit: int | None = None) -> str:
+    limit = UPLOAD_LIMIT_BYTES if limit is None else limit
+    return tr("up_too_large", lang).format(size=format_size(size), limit=format_size(limit))
+
 _EN_OUTCOMES = {"accepted": "Imported", "rejected": "Rejected", "skipped": "Already imported, skipped"}
 REPORT_COLUMNS = {"file": "up_col_file", "status": "up_col_status", "submissions": "up_col_submissions",
                   "issues": "up_col_issues", "note": "up_col_note"}
@@ -151,7 +189,8 @@ class UploadJob(param.Parameterized):
     outcomes = param.List(default=[], item_type=IngestOutcome)
     before = param.Dict(default={})
     after = param.Dict(default={})
-    error = param.String(default="")
+    error = param.String(default="", doc="The store's message, or the kind of an unexpected failure")
+    failure = param.Selector(default="up_failed", objects=["up_failed", "up_crashed"], doc="Which failure text")
 
     _by_state: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -172,19 +211,24 @@ class UploadJob(param.Parameterized):
         def progress(index: int, total: int, name: str) -> None:
             loop.call_soon_threadsafe(partial(self._progress, index, total, name))
 
-        before = dataset_figures(shared.snapshot.campaign)
-        self.param.update(running=True, done=0, total=len(files), current=files[0][0], outcomes=[], error="")
+        self.param.update(running=True, done=0, total=len(files), current=files[0][0], outcomes=[], error="",
+                          failure="up_failed")
         try:
+            before = dataset_figures(shared.snapshot.campaign)
             outcomes = await asyncio.to_thread(shared.ingest, files, progress)
+            after = dataset_figures(shared.snapshot.campaign)
         except (StoreError, SQLAlchemyError) as error:
-            self.param.update(running=False, error=str(error))
+            self.param.update(running=False, current="", failure="up_failed", error=str(error))
             return
-        self.param.update(running=False, done=len(files), outcomes=outcomes, before=before,
-                          after=dataset_figures(shared.snapshot.campaign))
+        except Exception as error:  # noqa: BLE001 - any failure ends the job and says so; the page stays usable
+            _log.exception("upload of %d files failed", len(files))
+            self.param.update(running=False, current="", failure="up_crashed", error=type(error).__name__)
+            return
+        self.param.update(running=False, done=len(files), outcomes=outcomes, before=before, after=after)
 
     def status_text(self, lang: str) -> str:
         if self.error:
-            return tr("up_failed", lang).format(error=self.error)
+            return tr(self.failure, lang).format(error=self.error, kind=self.error)
         if self.running:
             if not self.current:
                 return tr("up_rebuilding", lang)
@@ -229,10 +273,22 @@ class UploadPanel(pn.viewable.Viewer):
         if not contents:
             self._message.param.update(object=tr("up_choose_first", self.state.lang), visible=True)
             return
+        size = sum(len(content) for content in contents)
+        if size > UPLOAD_LIMIT_BYTES:  # the browser refuses these first; a check here too
+            self._message.param.update(object=too_large_text(size, self.state.lang), visible=True)
+            self._forget_files()
+            return
         self._message.visible = False
-        await self.job.run(self.shared, list(zip(names, contents)))
+        files = list(zip(names, contents))
+        self._forget_files()  # the session does not keep the bytes once they are handed over
+        await self.job.run(self.shared, files)
         # Show the new data in this session at once rather than at the next poll.
         self.state.data_revision = self.shared.snapshot.revision
+
+    def _forget_files(self) -> None:
+        self.file_input.clear()
+        with param.discard_events(self.file_input):
+            self.file_input.param.update(value=None, filename=None)
 
     @param.depends("job.running", "job.done", "job.total", "job.current", "job.error", "job.outcomes")
     def _progress_view(self) -> pn.viewable.Viewable:

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import holoviews as hv
 import panel as pn
-from panel.io.callbacks import PeriodicCallback
 
 from components.data import SharedCampaign, get_shared_campaign
 from components.i18n import tr
 from components.html_text import text
 from components.state import PAGES, URL_PARAMS, DashboardState, drop_unknown_values
+from components.upload import DEFAULT_UPLOAD_LIMIT_MB, set_upload_limit, websocket_message_limit
 
 # Charts render with Bokeh on screen (matplotlib only in exports); Tabulator serves every table.
 hv.extension("bokeh", logo=False)
@@ -64,16 +64,30 @@ def sync_url(state: DashboardState, shared: SharedCampaign, extra: tuple[str, ..
         pn.state.onload(notify)
 
 
-def watch_revision(state: DashboardState, shared: SharedCampaign) -> None:
-    """Poll the shared dataset: when another session uploaded data, redraw this one too."""
+def watch_revision(state: DashboardState, shared: SharedCampaign):
+    """Poll the shared dataset: when another session uploaded data, redraw this one too.
+
+    The poll is Bokeh's public ``Document.add_periodic_callback``: unlike Panel's own
+    ``pn.state.add_periodic_callback`` it does not mark the app busy, which blinked the header's
+    busy spinner every few seconds in every session. It is removed when the session ends.
+    Returns the callback (None outside a server session)."""
     def check() -> None:
         if shared.snapshot.revision != state.data_revision:
             state.data_revision = shared.snapshot.revision
 
-    if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
-        # In the background: a foreground callback marks the app busy, which blinked the
-        # header's busy spinner every few seconds in every session.
-        PeriodicCallback(callback=check, period=REVISION_POLL_MS, background=True).start()
+    doc = pn.state.curdoc
+    if doc is None or doc.session_context is None:
+        return None
+    callback = doc.add_periodic_callback(check, REVISION_POLL_MS)
+
+    def stop(_session_context) -> None:
+        try:
+            doc.remove_periodic_callback(callback)
+        except ValueError:  # already removed with the document
+            pass
+
+    pn.state.on_session_destroyed(stop)
+    return callback
 
 
 def _navigation(state: DashboardState) -> pn.viewable.Viewable:
@@ -151,9 +165,16 @@ def serve(
     num_procs: int = 1,
     as_of: dt.date | None = None,
     show: bool = False,
+    upload_limit_mb: float = DEFAULT_UPLOAD_LIMIT_MB,
 ) -> None:
-    """Serve the dashboard and the meeting screen; the dataset is built once per process."""
+    """Serve the dashboard and the meeting screen; the dataset is built once per process.
+
+    ``upload_limit_mb`` bounds one selection of files on the data page; the websocket accepts
+    messages that large (Tornado's default, 10 MB, closed the session on a 16 MB selection)."""
     from dashboards.meeting import create_meeting
+
+    limit_bytes = int(upload_limit_mb * 1024 * 1024)
+    set_upload_limit(limit_bytes)
 
     def shared() -> SharedCampaign:
         return get_shared_campaign(store, as_of)
@@ -169,4 +190,5 @@ def serve(
         routes, port=port, address=address, num_procs=num_procs, show=show, title=tr("app_title"),
         websocket_origin=[f"localhost:{port}", f"127.0.0.1:{port}"] + ([f"{address}:{port}"] if address else []),
         static_dirs={"assets": str(ASSETS)} if ASSETS.exists() else {},
+        websocket_max_message_size=websocket_message_limit(limit_bytes),
     )

@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"端口，默认 {DEFAULT_PORT}")
     serve.add_argument("--address", default=DEFAULT_ADDRESS, help=f"监听地址，默认 {DEFAULT_ADDRESS}")
     serve.add_argument("--num-procs", type=int, default=1, metavar="N", help="服务进程数，默认 1")
+    serve.add_argument("--upload-limit-mb", type=float, default=200, metavar="MB",
+                       help="数据页每次选择上传文件的总大小上限（MB），默认 200")
     serve.set_defaults(handler=_run_serve)
     return parser
 
@@ -134,6 +136,8 @@ def _run_summary(args: argparse.Namespace) -> int:
 
 def _run_serve(args: argparse.Namespace) -> int:
     as_of = parse_as_of(args.as_of) if args.as_of else None
+    if args.upload_limit_mb <= 0:
+        raise CommandError("--upload-limit-mb 必须大于 0")
     # The server keeps one dataset for hours: with Arrow's default pool (mimalloc) the pages
     # freed after a build stay with the process; from the system allocator the trim after each
     # build returns them (server at province scale: 884 -> 742 MB after start-up).
@@ -153,7 +157,8 @@ def _run_serve(args: argparse.Namespace) -> int:
     from dashboards.app import serve  # Panel is imported only when serving
 
     print(f"看板地址：http://{args.address}:{args.port}/  （会议大屏：/meeting）", file=sys.stderr)
-    serve(store=store_location, port=args.port, address=args.address, num_procs=args.num_procs, as_of=as_of, show=args.show)
+    serve(store=store_location, port=args.port, address=args.address, num_procs=args.num_procs, as_of=as_of, show=args.show,
+          upload_limit_mb=args.upload_limit_mb)
     return EXIT_OK
 
 

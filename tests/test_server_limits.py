@@ -1,0 +1,210 @@
+"""A server that stays up for weeks: bounded shared caches, uploads that fail cleanly or are too
+large, the websocket limit, and the Panel internals the app relies on (issue 8, points 5, 6, 7, 10)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import importlib.metadata
+import re
+import tomllib
+import weakref
+from pathlib import Path
+
+import pandas as pd
+import panel as pn
+import pytest
+from bokeh.document import Document
+
+from components import upload
+from components.data import CampaignSnapshot, SharedCampaign
+from components.dispatch_views import review_for
+from components.state import DashboardState
+from components.upload import UploadJob, UploadPanel
+from tests.conftest import SAMPLE_CAMPAIGN
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# --- point 5: shared caches are bounded ------------------------------------------------
+
+def _fresh(shared: SharedCampaign, **bounds) -> CampaignSnapshot:
+    """A snapshot of the shared campaign with an empty cache of its own."""
+    snapshot = CampaignSnapshot.build(shared.snapshot.campaign, 0)
+    for name, value in bounds.items():
+        setattr(snapshot, name, value)
+    return snapshot
+
+
+def test_derived_cache_is_bounded_in_entries_and_keeps_the_recent(shared):
+    snapshot = _fresh(shared, max_entries=50)
+    for index in range(300):
+        snapshot.derived(("period_end", index), lambda index=index: index)
+        snapshot.derived("hazard_index", lambda: "index")  # used by every page: stays
+    assert len(snapshot._derived) == 50
+    assert "hazard_index" in snapshot._derived
+    assert ("period_end", 299) in snapshot._derived and ("period_end", 0) not in snapshot._derived
+    builds = []
+    assert snapshot.derived(("period_end", 299), lambda: builds.append(1)) == 299 and not builds
+
+
+def test_derived_cache_is_bounded_in_bytes(shared):
+    snapshot = _fresh(shared, max_bytes=10 * 1024 * 1024)
+    for index in range(40):  # about 1.6 MB each
+        snapshot.derived(("frame", index), lambda index=index: pd.DataFrame({"x": range(200_000)}) + index)
+    assert snapshot.derived_bytes <= 10 * 1024 * 1024
+    assert ("frame", 39) in snapshot._derived and ("frame", 0) not in snapshot._derived
+    # A value over the whole budget is still returned and kept until the next one.
+    big = snapshot.derived("big", lambda: pd.DataFrame({"x": range(2_000_000)}))
+    assert len(big) == 2_000_000 and list(snapshot._derived) == ["big"]
+
+
+def test_weekly_review_since_dates_stay_within_the_cache_bounds(shared):
+    """60 ``since`` dates on 周调度 held 49.7 MB on main; now at most the bounds."""
+    snapshot = _fresh(shared, max_entries=20)
+    period = snapshot.latest_period
+    for day in range(60):
+        review_for(snapshot, period, dt.date(2023, 6, 1) + dt.timedelta(days=day))
+    assert len(snapshot._derived) == 20
+
+
+# --- point 6: a failed upload leaves the page usable -----------------------------------
+
+@pytest.fixture
+def small_store(tmp_path):
+    shared = SharedCampaign(tmp_path / "store")
+    august = sorted((SAMPLE_CAMPAIGN / "2023年08月").glob("*.xlsx"))[:3]
+    shared.ingest([(p.name, p.read_bytes()) for p in august])
+    return shared
+
+
+def _one_file():
+    path = sorted((SAMPLE_CAMPAIGN / "2023年09月").glob("*.xlsx"))[0]
+    return [(path.name, path.read_bytes())]
+
+
+@pytest.mark.parametrize("where", ["store", "build"])
+def test_a_failed_upload_ends_the_job_says_why_and_changes_nothing(small_store, monkeypatch, where):
+    state = DashboardState()
+    panel = UploadPanel(state=state, shared=small_store, job=UploadJob())
+    before = small_store.snapshot
+
+    def fail(*_args, **_kwargs):
+        raise MemoryError()
+
+    if where == "store":
+        monkeypatch.setattr(small_store.store, "ingest_bytes", fail)
+    else:
+        monkeypatch.setattr(small_store, "_build", fail)
+    panel.file_input.param.update(filename=[name for name, _ in _one_file()], value=[data for _, data in _one_file()])
+    asyncio.run(panel._import(None))
+    job = panel.job
+    assert not job.running
+    assert "导入失败" in job.status_text("zh") and "MemoryError" in job.status_text("zh")
+    assert "import failed" in job.status_text("en")
+    assert not panel.import_button.disabled
+    assert small_store.snapshot is before and small_store.snapshot.revision == before.revision
+    # The page's status line shows it.
+    assert "导入失败" in panel._progress_view().object
+    # And the next upload works.
+    monkeypatch.undo()
+    asyncio.run(job.run(small_store, _one_file()))
+    # (after a failed build the file is already stored: the retry skips it and builds with it)
+    assert not job.error and [o.status for o in job.outcomes] == ["accepted" if where == "store" else "skipped"]
+    assert small_store.snapshot.revision == before.revision + 1
+    assert job.after["files"] == job.before["files"] + 1
+
+
+def test_revision_and_snapshot_change_together(small_store):
+    revision = small_store.snapshot.revision
+    small_store.ingest(_one_file())
+    assert small_store.snapshot.revision == small_store._revision == revision + 1
+
+
+# --- point 7: the upload limit ---------------------------------------------------------
+
+def test_an_oversized_selection_is_refused_with_the_limit_named(small_store, monkeypatch):
+    monkeypatch.setattr(upload, "UPLOAD_LIMIT_BYTES", 1024 * 1024)
+    panel = UploadPanel(state=DashboardState(), shared=small_store, job=UploadJob())
+    revision = small_store.snapshot.revision
+    files_before = len(small_store.store.files_frame())
+    panel.file_input.param.update(filename=["大.xlsx"], value=[b"x" * (3 * 1024 * 1024)])
+    asyncio.run(panel._import(None))
+    message = panel._message.object
+    assert panel._message.visible and "3 MB" in message and "上限 1 MB" in message
+    assert len(small_store.store.files_frame()) == files_before and small_store.snapshot.revision == revision
+    assert panel.file_input.value is None  # the bytes are not kept in the session
+    assert "limit of 200 MB" in upload.too_large_text(300 * 1024 * 1024, "en", 200 * 1024 * 1024)
+
+
+def test_serve_raises_the_websocket_message_limit_to_the_upload_limit(monkeypatch):
+    from dashboards import app
+
+    calls = []
+    monkeypatch.setattr(pn, "serve", lambda *args, **kwargs: calls.append(kwargs))
+    monkeypatch.setattr(upload, "UPLOAD_LIMIT_BYTES", upload.UPLOAD_LIMIT_BYTES)
+    app.serve(store="unused", num_procs=2, upload_limit_mb=50)
+    (kwargs,) = calls
+    assert kwargs["websocket_max_message_size"] >= 50 * 1024 * 1024 * 4 // 3  # base64 of 50 MB
+    assert upload.UPLOAD_LIMIT_BYTES == 50 * 1024 * 1024
+    app.serve(store="unused", num_procs=2)
+    assert calls[1]["websocket_max_message_size"] >= 200 * 1024 * 1024 * 4 // 3
+
+
+def test_pn_serve_hands_the_websocket_limit_to_tornado():
+    """The setting travels pn.serve -> Bokeh Server -> Tornado's ``websocket_max_message_size``."""
+    server = pn.serve({"/": lambda: pn.pane.Markdown("x")}, port=0, start=False, show=False,
+                      websocket_max_message_size=300 * 1024 * 1024)
+    try:
+        assert server._tornado.settings["websocket_max_message_size"] == 300 * 1024 * 1024
+    finally:
+        server.stop()
+
+
+# --- point 10: Panel internals, version bounds, session clean-up ---------------------------
+
+def test_private_panel_debounce_still_exists():
+    """components/filters.py sets ``widget._debounce = 0`` (a private Panel attribute) so a filter
+    change is handled at once. If this fails, Panel renamed it: the filters wait 50 ms again
+    (setting the attribute does nothing); find the new mechanism before moving the Panel bound."""
+    import inspect
+
+    from panel.reactive import Syncable
+
+    assert isinstance(Syncable._debounce, int)
+    assert "self._debounce" in inspect.getsource(Syncable._server_change)
+
+
+def test_panel_and_bokeh_have_upper_bounds_that_admit_the_installed_versions():
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    for package in ("panel", "bokeh"):
+        (spec,) = [d for d in dependencies if re.match(rf"{package}\b", d)]
+        upper = re.search(r"<\s*([\d.]+)", spec)
+        assert upper, f"{package} needs an upper bound: {spec}"
+        installed = tuple(int(part) for part in importlib.metadata.version(package).split(".")[:2])
+        assert installed < tuple(int(part) for part in upper.group(1).split(".")), (package, spec)
+
+
+def test_app_uses_no_private_periodic_callback_keyword():
+    source = (ROOT / "dashboards" / "app.py").read_text()
+    assert "background=True" not in source and "panel.io.callbacks" not in source
+
+
+def test_revision_poll_stops_when_the_session_ends(shared, monkeypatch):
+    from dashboards.app import watch_revision
+
+    class Context:  # stands in for Bokeh's session context
+        id = "test-session"
+
+    context = Context()
+    doc = Document()
+    doc._session_context = weakref.ref(context)
+    monkeypatch.setattr(type(pn.state), "curdoc", property(lambda self: doc))
+    state = DashboardState()
+    callback = watch_revision(state, shared)
+    assert callback in doc.session_callbacks
+    callback.callback()  # one poll: follows the shared revision
+    assert state.data_revision == shared.snapshot.revision
+    for destroyed in doc.session_destroyed_callbacks:
+        destroyed(context)
+    assert callback not in doc.session_callbacks

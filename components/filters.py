@@ -12,7 +12,6 @@ update within one held document change.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 
 import panel as pn
@@ -21,6 +20,7 @@ import param
 from components.data import CampaignSnapshot, SharedCampaign
 from components.html_text import choice_options
 from components.i18n import register_labels, sector_label, status_label, supervision_label, tr, unit_type_label
+from components.page_view import Lifecycle, session_scope
 from components.state import FILTER_PARAMS, DashboardState
 from loaders.reference import SECTOR_KEYS, SUPERVISION_LABELS, UNIT_TYPES
 from metrics.filters import filter_mask
@@ -49,21 +49,19 @@ class HazardSelection(param.Parameterized):
     mask = param.Array(doc="Boolean mask over snapshot.campaign.unique_hazards")
     hazards = param.DataFrame(doc="The unique hazards the filter leaves")
 
-    _by_state: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
     def __init__(self, state: DashboardState, shared: SharedCampaign, **params):
         super().__init__(**params)
         self.state = state  # the session state whose filter this applies (read-only here)
         self._shared = shared
+        self.lifecycle = Lifecycle()  # released with the session (SessionScope.release)
         self._apply()
-        state.param.watch(self._apply, [*FILTER_PARAMS, "data_revision"])
+        self.lifecycle.watch(state, self._apply, [*FILTER_PARAMS, "data_revision"])
 
     @classmethod
     def for_session(cls, state: DashboardState, shared: SharedCampaign) -> HazardSelection:
-        """One selection per session, so the pages rebuilt on a language switch do not add watchers."""
-        if state not in cls._by_state:
-            cls._by_state[state] = cls(state, shared)
-        return cls._by_state[state]
+        """One selection per session (held by the session's scope, dropped when it ends), so the
+        pages rebuilt on a language switch do not add watchers."""
+        return session_scope(state).get("hazard_selection", lambda: cls(state, shared))
 
     def _apply(self, *_events) -> None:
         snapshot = self._shared.snapshot
@@ -110,11 +108,13 @@ class FilterPanel(pn.viewable.Viewer):
         self._reset = pn.widgets.Button(color="default", **width, css_classes=["hb-filter-reset"])
         self._reset.on_click(lambda _event: self.state.reset_filters())
         self._title = pn.pane.Markdown(margin=(0, 10))
+        # The panel lives as long as the session: its links to the state go with the session's scope.
+        self._lifecycle = session_scope(self.state)
         self._relabel()
         for name in FILTER_PARAMS:
             self._widgets[name].value = getattr(self.state, name)
             self._link(name)
-        self.state.param.watch(self._relabel, ["lang", "data_revision"])
+        self._lifecycle.watch(self.state, self._relabel, ["lang", "data_revision"])
         w = self._widgets
         self._layout = pn.Column(
             self._title, w["units"], w["unit_type"], w["sectors"], w["statuses"], w["supervision_levels"],
@@ -134,7 +134,7 @@ class FilterPanel(pn.viewable.Viewer):
                 widget.value = event.new
 
         widget.param.watch(to_state, "value")
-        self.state.param.watch(to_widget, name)
+        self._lifecycle.watch(self.state, to_widget, name)
 
     def _relabel(self, *_events) -> None:
         """Widget names and option labels in the session's language; units and periods of the current data."""

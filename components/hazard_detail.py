@@ -10,13 +10,11 @@ import html
 
 import pandas as pd
 import panel as pn
-import param
 
-from components.data import CampaignSnapshot
 from components.filters import hazard_index
 from components.hazard_table import days_text
 from components.i18n import register_labels, sector_label, status_label, supervision_label, tr
-from components.state import DashboardState
+from components.page_view import PageView
 from metrics.hazards import MISSING_SECTOR, hazard_history, registry_entry
 
 register_labels({
@@ -88,17 +86,16 @@ def _history_table(history: pd.DataFrame, lang: str) -> pd.DataFrame:
     })
 
 
-class HazardDetail(pn.viewable.Viewer):
+class HazardDetail(PageView):
     """Beside the table: the hazard in ``state.hazard``, or a hint when none is open."""
-
-    state = param.ClassSelector(class_=DashboardState)
-    snapshot = param.ClassSelector(class_=CampaignSnapshot)
 
     def __init__(self, **params):
         super().__init__(**params)
         self._close = pn.widgets.Button(label=tr("detail_close", self.state.lang), color="light", width=80,
                                         css_classes=["hb-detail-close"])
         self._close.on_click(lambda _event: setattr(self.state, "hazard", ""))
+        self._body = pn.Column(self._render(self.state.hazard), sizing_mode="stretch_width")
+        self.follow(self.state, ("hazard",), lambda: setattr(self._body, "objects", [self._render(self.state.hazard)]))
 
     def _render(self, hazard_id: str) -> pn.viewable.Viewable:
         lang = self.state.lang
@@ -138,5 +135,5 @@ class HazardDetail(pn.viewable.Viewer):
         )
 
     def __panel__(self) -> pn.viewable.Viewable:
-        return pn.Column(pn.bind(self._render, self.state.param.hazard), width=DETAIL_WIDTH,
+        return pn.Column(self._body, width=DETAIL_WIDTH,
                          css_classes=["hb-hazard-detail"], styles={"border-left": "1px solid #ddd"})

@@ -16,7 +16,7 @@ from bokeh.models.widgets.tables import HTMLTemplateFormatter
 from components.data import CampaignSnapshot
 from components.filters import HazardSelection
 from components.i18n import register_labels, sector_label, status_label, supervision_label, tabulator_locale, tr
-from components.state import DashboardState
+from components.page_view import PageView
 from metrics.hazards import MISSING_SECTOR
 
 register_labels({
@@ -101,10 +101,9 @@ def display_rows(unique: pd.DataFrame, lang: str) -> pd.DataFrame:
     }, index=unique.index)
 
 
-class HazardTable(pn.viewable.Viewer):
-    """The filtered hazards in a paginated, sortable, read-only table."""
+class HazardTable(PageView):
+    """The filtered hazards in a paginated, sortable, read-only table (following the selection until the page is rebuilt)."""
 
-    state = param.ClassSelector(class_=DashboardState)
     selection = param.ClassSelector(class_=HazardSelection)
 
     def __init__(self, **params):
@@ -125,7 +124,7 @@ class HazardTable(pn.viewable.Viewer):
         self._empty = pn.pane.Alert(tr("no_data", lang), alert_type="light", css_classes=["hb-table-empty"])
         self._hint = pn.pane.Markdown(tr("table_hint", lang), styles={"color": "#666"}, margin=(0, 10))
         self._show(self.selection.mask)
-        self.selection.param.watch(lambda event: self._show(event.new), "mask")
+        self.follow(self.selection, ("mask",), lambda: self._show(self.selection.mask))
 
     def _rows(self, snapshot: CampaignSnapshot) -> pd.DataFrame:
         lang = self.state.lang

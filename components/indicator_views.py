@@ -20,6 +20,7 @@ from components import charts_indicators as charts
 from components.data import CampaignSnapshot
 from components.html_text import choice_options, text as html_text
 from components.i18n import indicator_label, register_labels, tabulator_locale, tr, unit_type_label
+from components.page_view import Lifecycle, PageView, page_scope
 from components.state import DashboardState
 from metrics import indicators as metrics
 
@@ -65,6 +66,8 @@ Scope = tuple[tuple[str, ...], str, str, str]
 COMPARE_MAX_UNITS = 5
 COMPARE_DEFAULT_UNITS = 3
 TABLE_PAGE_SIZE = 10
+# The state's parameters the indicator views follow (the forms carry no sector, status or deadline).
+SCOPE_PARAMS = ("units", "unit_type", "period_start", "period_end")
 
 
 def derived(snapshot: CampaignSnapshot, scope: Scope, function: Callable, *args) -> pd.DataFrame:
@@ -92,10 +95,12 @@ def message(key: str, lang: str) -> pn.pane.Alert:
     return pn.pane.Alert(tr(key, lang), alert_type="light", margin=(5, 10))
 
 
-def sector_note(state: DashboardState) -> pn.pane.Alert:
-    """An info line, shown only while a sector filter is active."""
-    return pn.pane.Alert(tr("ind_sector_note", state.lang), alert_type="info", margin=(5, 10),
-                         visible=pn.bind(bool, state.param.sectors), css_classes=["hb-sector-note"])
+def sector_note(state: DashboardState, lifecycle: Lifecycle | None = None) -> pn.pane.Alert:
+    """An info line, shown only while a sector filter is active (following the state until the page is rebuilt)."""
+    note = pn.pane.Alert(tr("ind_sector_note", state.lang), alert_type="info", margin=(5, 10),
+                         visible=bool(state.sectors), css_classes=["hb-sector-note"])
+    (lifecycle or page_scope(state)).follow(state, ("sectors",), lambda: setattr(note, "visible", bool(state.sectors)))
+    return note
 
 
 def indicator_options(keys: list[str], lang: str) -> dict[str, str]:
@@ -117,14 +122,11 @@ def indicator_page(state: DashboardState, snapshot: CampaignSnapshot, title_key:
     )
 
 
-class IndicatorTotals(pn.viewable.Viewer):
+class IndicatorTotals(PageView):
     """Cards with the summed latest cumulative figure of each key over the filtered units."""
 
-    state = param.ClassSelector(class_=DashboardState)
-    snapshot = param.ClassSelector(class_=CampaignSnapshot)
     keys = param.List(item_type=str)
 
-    @param.depends("state.units", "state.unit_type", "state.period_start", "state.period_end")
     def cards(self) -> pn.pane.HTML:
         lang = self.state.lang
         totals = derived(self.snapshot, scope_of(self.state), metrics.indicator_totals, tuple(self.keys))
@@ -140,7 +142,7 @@ class IndicatorTotals(pn.viewable.Viewer):
                             sizing_mode="stretch_width", css_classes=["hb-indicator-totals"])
 
     def __panel__(self) -> pn.viewable.Viewable:
-        return pn.panel(self.cards)
+        return self.refreshed(self.cards, (self.state, SCOPE_PARAMS))
 
 
 _CARD_CSS = """
@@ -156,15 +158,13 @@ _CARD_CSS = """
 """
 
 
-class IndicatorExplorer(pn.viewable.Viewer):
+class IndicatorExplorer(PageView):
     """An indicator selector driving the per-unit ranking and the month-by-month views.
 
     The ranking keeps every unit of the unit-type filter and highlights the unit
     filter (a click on a bar toggles it); the monthly views show only the filtered units.
     """
 
-    state = param.ClassSelector(class_=DashboardState)
-    snapshot = param.ClassSelector(class_=CampaignSnapshot)
     keys = param.List(item_type=str)
     key = param.Selector(objects=[])
 
@@ -194,7 +194,6 @@ class IndicatorExplorer(pn.viewable.Viewer):
         selection.add_subscriber(toggle)
         return chart_pane(chart, css_classes=[f"hb-ranking-{title_key}"])
 
-    @param.depends("key", "state.units", "state.unit_type", "state.period_start", "state.period_end")
     def rankings(self) -> pn.viewable.Viewable:
         """Counties and zones beside departments, each only when its form carries the indicator."""
         lang = self.state.lang
@@ -207,7 +206,6 @@ class IndicatorExplorer(pn.viewable.Viewer):
             return message("ind_not_on_form", lang)
         return pn.Row(*[self._ranking(group, title) for group, title in groups], sizing_mode="stretch_width")
 
-    @param.depends("key", "state.units", "state.unit_type", "state.period_start", "state.period_end")
     def over_time(self) -> pn.viewable.Viewable:
         lang = self.state.lang
         scope = scope_of(self.state)
@@ -232,9 +230,9 @@ class IndicatorExplorer(pn.viewable.Viewer):
             self.selector,
             heading("ind_by_unit", lang),
             pn.pane.Markdown(tr("ind_click_hint", lang), margin=(0, 10), styles={"color": "#607d8b"}),
-            pn.panel(self.rankings),
+            self.refreshed(self.rankings, (self, ("key",)), (self.state, SCOPE_PARAMS)),
             heading("ind_over_time", lang),
-            pn.panel(self.over_time),
+            self.refreshed(self.over_time, (self, ("key",)), (self.state, SCOPE_PARAMS)),
             sizing_mode="stretch_width",
         )
 
@@ -252,11 +250,9 @@ def decrease_table(found: pd.DataFrame, lang: str) -> pn.widgets.Tabulator:
     )
 
 
-class UnitComparison(pn.viewable.Viewer):
+class UnitComparison(PageView):
     """2–5 units side by side over one indicator, per period (monthly increment or cumulative)."""
 
-    state = param.ClassSelector(class_=DashboardState)
-    snapshot = param.ClassSelector(class_=CampaignSnapshot)
     keys = param.List(item_type=str)
     key = param.Selector(objects=[])
     units = param.List(item_type=str)
@@ -288,7 +284,6 @@ class UnitComparison(pn.viewable.Viewer):
         values = derived(self.snapshot, scope_of(self.state, with_units=False), metrics.unit_values, self.key)
         return values.dropna(subset=["value"])["unit"].head(COMPARE_DEFAULT_UNITS).tolist()
 
-    @param.depends("key", "units", "value", "state.period_start", "state.period_end")
     def chart(self) -> pn.viewable.Viewable:
         lang = self.state.lang
         if len(self.units) < 2:
@@ -303,16 +298,14 @@ class UnitComparison(pn.viewable.Viewer):
         return pn.Column(
             heading("ind_compare", self.state.lang),
             pn.Row(self.key_selector, self.unit_picker, self.value_switch),
-            pn.panel(self.chart),
+            self.refreshed(self.chart, (self, ("key", "units", "value")), (self.state, ("period_start", "period_end"))),
             sizing_mode="stretch_width",
         )
 
 
-class SpotCheckView(pn.viewable.Viewer):
+class SpotCheckView(PageView):
     """The seven failure categories of the departments' spot checks: per unit and month by month."""
 
-    state = param.ClassSelector(class_=DashboardState)
-    snapshot = param.ClassSelector(class_=CampaignSnapshot)
     measure = param.Selector(objects=["count", "per_100"], default="count")
 
     def __init__(self, **params):
@@ -323,14 +316,12 @@ class SpotCheckView(pn.viewable.Viewer):
             css_classes=["hb-spot-measure"],
         )
 
-    @param.depends("measure", "state.units", "state.unit_type", "state.period_start", "state.period_end")
     def by_unit(self) -> pn.viewable.Viewable:
         matrix = derived(self.snapshot, scope_of(self.state), metrics.spot_check_matrix)
         if matrix.empty:
             return message("ind_no_values", self.state.lang)
         return chart_pane(charts.spot_check_heatmap(matrix, self.state.lang, self.measure), css_classes=["hb-spot-heatmap"])
 
-    @param.depends("state.units", "state.unit_type", "state.period_start", "state.period_end")
     def over_time(self) -> pn.viewable.Viewable:
         by_period = derived(self.snapshot, scope_of(self.state), metrics.spot_checks_by_period)
         if by_period.empty:
@@ -340,19 +331,16 @@ class SpotCheckView(pn.viewable.Viewer):
     def __panel__(self) -> pn.viewable.Viewable:
         lang = self.state.lang
         return pn.Column(
-            heading("ind_spot_by_unit", lang), self.measure_switch, pn.panel(self.by_unit),
-            heading("ind_spot_over_time", lang), pn.panel(self.over_time),
+            heading("ind_spot_by_unit", lang), self.measure_switch,
+            self.refreshed(self.by_unit, (self, ("measure",)), (self.state, SCOPE_PARAMS)),
+            heading("ind_spot_over_time", lang), self.refreshed(self.over_time, (self.state, SCOPE_PARAMS)),
             sizing_mode="stretch_width",
         )
 
 
-class MediaColumnView(pn.viewable.Viewer):
+class MediaColumnView(PageView):
     """Which counties and zones have opened a work-safety column in their main local media."""
 
-    state = param.ClassSelector(class_=DashboardState)
-    snapshot = param.ClassSelector(class_=CampaignSnapshot)
-
-    @param.depends("state.units", "state.unit_type", "state.period_start", "state.period_end")
     def chips(self) -> pn.viewable.Viewable:
         lang = self.state.lang
         columns = derived(self.snapshot, scope_of(self.state), metrics.media_columns)
@@ -372,4 +360,5 @@ class MediaColumnView(pn.viewable.Viewer):
                             sizing_mode="stretch_width", css_classes=["hb-media-columns"])
 
     def __panel__(self) -> pn.viewable.Viewable:
-        return pn.Column(heading("ind_media_title", self.state.lang), pn.panel(self.chips), sizing_mode="stretch_width")
+        return pn.Column(heading("ind_media_title", self.state.lang), self.refreshed(self.chips, (self.state, SCOPE_PARAMS)),
+                         sizing_mode="stretch_width")

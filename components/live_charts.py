@@ -26,6 +26,8 @@ from bokeh.models import (
 from bokeh.palettes import Reds256
 from bokeh.plotting import figure
 
+from components.page_view import Lifecycle
+
 # The tools HoloViews gives its Bokeh plots, plus the two these charts use.
 TOOLS = "tap,pan,wheel_zoom,box_zoom,reset,save"
 
@@ -47,25 +49,38 @@ class LiveChart(pn.viewable.Viewer):
     ``_draw(frame)`` (the frame into ``self.source`` and the figure's factor ranges)."""
 
     def __init__(self, frame: param.Parameter, on_tap: Callable[[dict], None] | None = None,
-                 css_class: str = "", visible=True, x_factors: param.Parameter | None = None, **params):
-        """``visible``: a boolean or a reference to one (e.g. ``owner.param.has_rows``).
+                 css_class: str = "", visible: bool | param.Parameter = True, x_factors: param.Parameter | None = None,
+                 lifecycle: Lifecycle | None = None, **params):
+        """``visible``: a boolean or a boolean parameter of another object (e.g. ``owner.param.has_rows``).
         ``x_factors``: a list parameter of the same owner giving the x categories (those without
         rows stay as empty slots); by default the frame's x values, in its order. The owner
-        should set it in the same ``param.update`` as the frame."""
+        should set it in the same ``param.update`` as the frame.
+        ``lifecycle``: the owner of the chart's watchers on those objects (the page's, so a rebuilt
+        page leaves none behind); by default the chart's own."""
         super().__init__(**params)
         self._frame_owner, self._frame_name = frame.owner, frame.name
         self._x_factors = x_factors
         self._on_tap = on_tap
+        self.lifecycle = lifecycle if lifecycle is not None else Lifecycle()
         self.source = ColumnDataSource()
         self.figure = self._build()
         # The pane hands the figure itself to the page, so the figure carries the class.
         self.figure.css_classes = [css_class] if css_class else []
-        self._pane = pn.pane.Bokeh(self.figure, sizing_mode="stretch_width", visible=visible,
-                                   css_classes=[css_class] if css_class else [])
+        shown = visible if isinstance(visible, param.Parameter) else None
+        self._pane = pn.pane.Bokeh(self.figure, sizing_mode="stretch_width", css_classes=[css_class] if css_class else [],
+                                   visible=bool(getattr(shown.owner, shown.name)) if shown is not None else visible)
+        if shown is not None:
+            def show() -> None:
+                value = bool(getattr(shown.owner, shown.name))
+                # The figure first: the pane re-reads its figure's properties when it takes its default back.
+                self.figure.visible = value
+                self._pane.visible = value
+
+            self.lifecycle.follow(shown.owner, (shown.name,), show)
         self._draw(getattr(self._frame_owner, self._frame_name))
-        self._frame_owner.param.watch(lambda event: self._redraw(event.new), self._frame_name)
+        self.lifecycle.watch(self._frame_owner, lambda event: self._redraw(event.new), self._frame_name)
         if on_tap is not None:
-            self.source.selected.on_change("indices", self._tapped)
+            self.lifecycle.on_change(self.source.selected, "indices", self._tapped)
 
     def _x_order(self, values: pd.Series) -> list[str]:
         if self._x_factors is not None:

@@ -1,8 +1,24 @@
-"""The base of the views that live on one page of one session."""
+"""What views register on longer-lived objects, and when it is released: one mechanism.
+
+A session has two owners (``Lifecycle``) of the watchers its views put on objects that
+outlive them (the session's ``DashboardState``, its ``HazardSelection``, shared models):
+
+- the session's (``session_scope(state)``) holds the session's own objects (the filter
+  selection, the filter panel's links) and is released when the session ends
+  (``pn.state.on_session_destroyed``, registered by ``release_on_session_end``);
+- the page's (``page_scope(state)``) holds every watcher of the views of the page shown,
+  and is released when the page is rebuilt (page, language or data revision change, or
+  a new ``build``), so views of a replaced page neither recompute nor stay in memory.
+
+A view registers through its owner (``Lifecycle.follow`` / ``watch`` / ``on_change``), never
+with a raw ``param.watch``, ``pn.bind`` or ``param.depends`` on another object. Watchers on
+the view's own parameters and widgets die with the view and need no owner.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Hashable
 
 import panel as pn
 import param
@@ -11,14 +27,175 @@ from components.data import CampaignSnapshot
 from components.state import DashboardState
 
 PAGE_REBUILD_PARAMS = ("page", "lang", "data_revision")
+_SESSION_ATTRIBUTE = "_hb_session_scope"
+
+
+class Lifecycle:
+    """Watchers and callbacks registered on other objects by one owner, all removed by ``release()``.
+
+    Once released, registering does nothing: a view of a replaced page must not follow."""
+
+    def __init__(self) -> None:
+        self._watchers: list[param.parameterized.Watcher] = []
+        self._bokeh: list[tuple[object, str, Callable]] = []
+        self._on_release: list[Callable[[], None]] = []
+        self.released = False
+
+    def watch(self, source: param.Parameterized, callback: Callable, names, **kwargs):
+        """``source.param.watch(callback, names, **kwargs)``, until released."""
+        if self.released:
+            return None
+        watcher = source.param.watch(callback, list(names) if not isinstance(names, str) else names, **kwargs)
+        self._watchers.append(watcher)
+        return watcher
+
+    def follow(self, source: param.Parameterized, names: tuple[str, ...], callback: Callable[[], None]):
+        """Call ``callback()`` whenever one of ``names`` of ``source`` changes, until released."""
+        return self.watch(source, lambda *_events: callback(), names)
+
+    def on_change(self, model, attr: str, callback: Callable) -> None:
+        """A Bokeh model's ``on_change`` callback, until released."""
+        if self.released:
+            return
+        model.on_change(attr, callback)
+        self._bokeh.append((model, attr, callback))
+
+    def on_release(self, callback: Callable[[], None]) -> None:
+        if self.released:
+            callback()
+        else:
+            self._on_release.append(callback)
+
+    @property
+    def watcher_count(self) -> int:
+        return len(self._watchers) + len(self._bokeh)
+
+    def release(self) -> None:
+        self.released = True
+        watchers, self._watchers = self._watchers, []
+        for watcher in watchers:
+            try:
+                watcher.inst.param.unwatch(watcher)
+            except Exception:  # noqa: BLE001 - already removed: nothing left to release
+                pass
+        bokeh, self._bokeh = self._bokeh, []
+        for model, attr, callback in bokeh:
+            try:
+                model.remove_on_change(attr, callback)
+            except Exception:  # noqa: BLE001 - already removed
+                pass
+        callbacks, self._on_release = self._on_release, []
+        for callback in callbacks:
+            callback()
+
+
+class SessionScope(Lifecycle):
+    """The session's owner: its own objects and watchers, and the current page's ``Lifecycle``."""
+
+    def __init__(self, state: DashboardState) -> None:
+        super().__init__()
+        self._state = weakref.ref(state)
+        self._objects: dict[Hashable, object] = {}
+        self._page: Lifecycle | None = None
+        self._page_key: tuple | None = None
+        self.follow(state, PAGE_REBUILD_PARAMS, self._release_stale_page)
+
+    def _key(self) -> tuple | None:
+        state = self._state()
+        return None if state is None else tuple(getattr(state, name) for name in PAGE_REBUILD_PARAMS)
+
+    def get(self, key: Hashable, build: Callable[[], object]) -> object:
+        """The session's one object for ``key``, built on first use (released with the session)."""
+        if key not in self._objects:
+            self._objects[key] = build()
+        return self._objects[key]
+
+    def page(self) -> Lifecycle:
+        """The owner of the shown page's watchers (a new one once the page was rebuilt)."""
+        self._release_stale_page()
+        if self._page is None:
+            self._page, self._page_key = Lifecycle(), self._key()
+        return self._page
+
+    def begin_page(self) -> Lifecycle:
+        """A page is being built: the views of the page before are released."""
+        self._release_page()
+        return self.page()
+
+    def _release_stale_page(self) -> None:
+        # Only a page built for other page/language/revision values: whichever of the template's
+        # rebuild and this watcher runs first, the page just built keeps its watchers.
+        if self._page is not None and self._page_key != self._key():
+            self._release_page()
+
+    def _release_page(self) -> None:
+        page, self._page = self._page, None
+        if page is not None:
+            page.release()
+
+    @property
+    def page_watcher_count(self) -> int:
+        return 0 if self._page is None else self._page.watcher_count
+
+    def release(self) -> None:
+        self._release_page()
+        objects, self._objects = self._objects, {}
+        for obj in objects.values():
+            lifecycle = getattr(obj, "lifecycle", None)
+            if isinstance(lifecycle, Lifecycle):
+                lifecycle.release()
+        super().release()
+
+
+def session_scope(state: DashboardState) -> SessionScope:
+    """The session's owner, created on first use; inside a server session it is released when the session ends."""
+    scope = state.__dict__.get(_SESSION_ATTRIBUTE)
+    if scope is None or scope.released:
+        scope = SessionScope(state)
+        state.__dict__[_SESSION_ATTRIBUTE] = scope
+        release_on_session_end(state)
+    return scope
+
+
+def page_scope(state: DashboardState) -> Lifecycle:
+    """The owner of the watchers of the page the session shows."""
+    return session_scope(state).page()
+
+
+def begin_page(state: DashboardState) -> Lifecycle:
+    """Called by every page's ``build``: the previous page's views stop following and can be collected."""
+    return session_scope(state).begin_page()
+
+
+def release_session(state: DashboardState) -> None:
+    """Remove every watcher the session's views and objects registered, and drop its objects."""
+    scope = state.__dict__.pop(_SESSION_ATTRIBUTE, None)
+    if scope is not None:
+        scope.release()
+
+
+def release_on_session_end(state: DashboardState) -> None:
+    """Release the session (``release_session``) when Panel destroys it; outside a server session, nothing.
+
+    ``session_scope`` calls it when it creates a session's owner; calling it again is harmless."""
+    doc = pn.state.curdoc
+    if doc is None or doc.session_context is None:
+        return
+    reference = weakref.ref(state)
+
+    def release(_session_context) -> None:
+        state = reference()
+        if state is not None:
+            release_session(state)
+
+    pn.state.on_session_destroyed(release)
 
 
 class PageView(pn.viewable.Viewer):
     """A view of one page of one session, over one snapshot.
 
-    It registers its watchers on the session's (longer-lived) state through
-    ``follow`` and drops them when the page is rebuilt, so views of a replaced page
-    neither recompute nor stay in memory.
+    Its watchers on the session's (longer-lived) state and selection go through ``follow``,
+    owned by the page's ``Lifecycle``: dropped when the page is rebuilt or the session ends.
     """
 
     state = param.ClassSelector(class_=DashboardState)
@@ -26,13 +203,18 @@ class PageView(pn.viewable.Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self._watchers = [self.state.param.watch(self._stop_following, list(PAGE_REBUILD_PARAMS))]
+        self.lifecycle = page_scope(self.state)
 
     def follow(self, source: param.Parameterized, names: tuple[str, ...], callback: Callable[[], None]) -> None:
         """Call ``callback()`` whenever one of ``names`` of ``source`` changes, until the page is rebuilt."""
-        self._watchers.append(source.param.watch(lambda *_events: callback(), list(names)))
+        self.lifecycle.follow(source, names, callback)
 
-    def _stop_following(self, *_events) -> None:
-        for watcher in self._watchers:
-            watcher.inst.param.unwatch(watcher)
-        self._watchers = []
+    def refreshed(self, render: Callable[[], pn.viewable.Viewable],
+                  *follows: tuple[param.Parameterized, tuple[str, ...]]) -> pn.Column:
+        """A box showing ``render()``, drawn again whenever a parameter of ``follows`` (``(source, names)``
+        pairs) changes, until the page is rebuilt: what ``pn.panel`` of a ``param.depends`` method
+        does, without leaving watchers on the state behind."""
+        box = pn.Column(render(), sizing_mode="stretch_width")
+        for source, names in follows:
+            self.follow(source, names, lambda: setattr(box, "objects", [render()]))
+        return box

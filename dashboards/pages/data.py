@@ -6,12 +6,14 @@ import panel as pn
 
 from components.data import CampaignSnapshot, SharedCampaign
 from components.i18n import tr
+from components.page_view import begin_page
 from components.state import DashboardState
 from components.submissions_view import SubmissionHistory
 from components.upload import UploadPanel
 
 
 def build(state: DashboardState, snapshot: CampaignSnapshot, shared: SharedCampaign) -> pn.viewable.Viewable:
+    begin_page(state)  # the views of the page shown before stop following the state
     views = [pn.pane.Markdown(f"## {tr('data', state.lang)}", margin=(0, 10)), UploadPanel(state=state, shared=shared)]
     if shared.store is not None:
         views.append(SubmissionHistory(state=state, shared=shared, snapshot=snapshot))

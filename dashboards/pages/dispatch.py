@@ -7,10 +7,12 @@ import panel as pn
 from components.data import CampaignSnapshot, SharedCampaign
 from components.dispatch_views import WeeklyDispatch
 from components.i18n import tr
+from components.page_view import begin_page
 from components.state import DashboardState
 
 
 def build(state: DashboardState, snapshot: CampaignSnapshot, shared: SharedCampaign) -> pn.viewable.Viewable:
+    begin_page(state)  # the views of the page shown before stop following the state
     return pn.Column(
         pn.pane.Markdown(f"## {tr('dispatch', state.lang)}", margin=(0, 10)),
         WeeklyDispatch(state=state, snapshot=snapshot),

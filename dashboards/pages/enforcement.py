@@ -7,6 +7,7 @@ import panel as pn
 from components.data import CampaignSnapshot, SharedCampaign
 from components.i18n import register_labels
 from components.indicator_views import UnitComparison, indicator_page
+from components.page_view import begin_page
 from components.state import DashboardState
 from metrics.indicators import ENFORCEMENT_KEYS
 
@@ -16,4 +17,5 @@ register_labels({
 
 
 def build(state: DashboardState, snapshot: CampaignSnapshot, shared: SharedCampaign) -> pn.viewable.Viewable:
+    begin_page(state)  # the views of the page shown before stop following the state
     return indicator_page(state, snapshot, "enforcement", "enf_totals", ENFORCEMENT_KEYS, UnitComparison)

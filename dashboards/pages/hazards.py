@@ -8,9 +8,6 @@ table row opens the hazard's detail.
 
 from __future__ import annotations
 
-import operator
-import weakref
-
 import pandas as pd
 import panel as pn
 import param
@@ -23,6 +20,7 @@ from components.hazard_detail import HazardDetail
 from components.hazard_table import HazardTable
 from components.i18n import register_labels, sector_label, status_label, tr
 from components.live_charts import HeatmapChart, LiveChart, StackedBarChart
+from components.page_view import Lifecycle, begin_page
 from components.state import DashboardState
 from metrics.hazards import STATUSES, selected_unit_sector_counts, status_by_period, unit_sector_counts
 
@@ -33,23 +31,26 @@ register_labels({
 })
 
 
-def _summary(selection: HazardSelection, snapshot: CampaignSnapshot, lang: str) -> pn.viewable.Viewable:
-    def text(mask) -> str:
+def _summary(selection: HazardSelection, snapshot: CampaignSnapshot, lang: str, lifecycle: Lifecycle) -> pn.viewable.Viewable:
+    def text() -> str:
         hazards = selection.hazards
         return tr("hazards_summary", lang).format(
             total=len(hazards), open=int((hazards["status"] != "rectified").sum()),
             overdue=int(hazards["overdue"].sum()), as_of=snapshot.as_of.isoformat(),
         )
 
-    return pn.pane.Markdown(pn.bind(text, selection.param.mask), css_classes=["hb-hazards-summary"],
-                            sizing_mode="stretch_width")
+    pane = pn.pane.Markdown(text(), css_classes=["hb-hazards-summary"], sizing_mode="stretch_width")
+    lifecycle.follow(selection, ("mask",), lambda: setattr(pane, "object", text()))
+    return pane
 
 
 class HazardFigures(param.Parameterized):
-    """What the hazards page's charts draw, aggregated once per filter change of a session.
+    """What the hazards page's charts draw, aggregated once per filter change while the page is shown.
 
     The bars and the heatmap share one ``unit_sector`` frame; each chart (``LiveChart``)
-    watches one of these parameters and updates its Bokeh data in place.
+    watches one of these parameters and updates its Bokeh data in place. One per page build:
+    it follows the session's selection through the page's ``Lifecycle``, so a rebuilt page
+    leaves no aggregation running behind.
     """
 
     unit_sector = param.DataFrame(doc="metrics.hazards.unit_sector_counts of the selected hazards")
@@ -57,20 +58,11 @@ class HazardFigures(param.Parameterized):
     has_rows = param.Boolean(doc="Whether the filter leaves any hazard")
     units = param.List(doc="The units the unit charts show across: the unit filters' units, in the dataset's order")
 
-    _by_selection: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-    def __init__(self, selection: HazardSelection, **params):
+    def __init__(self, selection: HazardSelection, lifecycle: Lifecycle, **params):
         super().__init__(**params)
         self._selection = selection
         self._aggregate()
-        selection.param.watch(self._aggregate, "mask")
-
-    @classmethod
-    def for_selection(cls, selection: HazardSelection) -> HazardFigures:
-        """One per session, so the pages rebuilt on a language switch do not aggregate again."""
-        if selection not in cls._by_selection:
-            cls._by_selection[selection] = cls(selection)
-        return cls._by_selection[selection]
+        lifecycle.watch(selection, self._aggregate, "mask")
 
     def _aggregate(self, *_events) -> None:
         # From the selection's own snapshot: after an upload the selection may move on
@@ -101,19 +93,18 @@ def _unit_types_in_order(unique: pd.DataFrame) -> dict[str, str]:
     return {unit: unit_type[unit] for unit in unit_sector_counts(unique)["unit"].unique()}
 
 
-def _with_empty_state(chart: LiveChart, figures: HazardFigures, lang: str) -> pn.viewable.Viewable:
+def _with_empty_state(chart: LiveChart, figures: HazardFigures, lang: str, lifecycle: Lifecycle) -> pn.viewable.Viewable:
     """The chart, or the empty state when the filter leaves no hazard."""
-    return pn.Column(
-        chart,
-        pn.pane.Alert(tr("no_data", lang), alert_type="light", visible=pn.bind(operator.not_, figures.param.has_rows)),
-        sizing_mode="stretch_width",
-    )
+    empty = pn.pane.Alert(tr("no_data", lang), alert_type="light", visible=not figures.has_rows)
+    lifecycle.follow(figures, ("has_rows",), lambda: setattr(empty, "visible", not figures.has_rows))
+    return pn.Column(chart, empty, sizing_mode="stretch_width")
 
 
 def build(state: DashboardState, snapshot: CampaignSnapshot, shared: SharedCampaign) -> pn.viewable.Viewable:
     lang = state.lang
+    lifecycle = begin_page(state)
     selection = HazardSelection.for_session(state, shared)
-    figures = HazardFigures.for_selection(selection)
+    figures = HazardFigures(selection, lifecycle)
     # Every sector key, the hazards without one last, as SECTOR_COLORS lists them.
     sectors = {key: sector_label(key, lang) for key in SECTOR_COLORS}
     sector_keys = {label: key for key, label in sectors.items()}
@@ -135,26 +126,27 @@ def build(state: DashboardState, snapshot: CampaignSnapshot, shared: SharedCampa
         title=tr("chart_by_unit", lang), x_label=tr("units", lang), stack_label=tr("sectors", lang),
         y_label=tr("hazard_count", lang),
         height=CHART_HEIGHT, on_tap=filter_unit, css_class="hb-chart-by-unit", visible=shown,
-        x_factors=figures.param.units)
+        x_factors=figures.param.units, lifecycle=lifecycle)
     # Units across, as in the bars above it, and every sector down: the heatmap keeps its
     # height whatever the filter, so a change never re-lays out the page below it.
     heatmap = HeatmapChart(
         figures.param.unit_sector, x="unit", y="sector", y_labels=sectors, title=tr("chart_heatmap", lang),
         x_label=tr("units", lang), y_label=tr("sectors", lang), value_label=tr("hazard_count", lang),
         height=HEATMAP_HEIGHT, on_tap=filter_unit_and_sector, css_class="hb-chart-heatmap", visible=shown,
-        x_factors=figures.param.units)
+        x_factors=figures.param.units, lifecycle=lifecycle)
     statuses = StackedBarChart(
         figures.param.statuses, x="period", stack="status", labels={key: status_label(key, lang) for key in STATUSES},
         colors=STATUS_COLORS, title=tr("chart_status_over_time", lang), x_label=tr("period", lang),
         stack_label=tr("statuses", lang),
-        y_label=tr("hazard_count", lang), height=CHART_HEIGHT, css_class="hb-chart-status", visible=shown)
+        y_label=tr("hazard_count", lang), height=CHART_HEIGHT, css_class="hb-chart-status", visible=shown,
+        lifecycle=lifecycle)
 
     return pn.Column(
-        _summary(selection, snapshot, lang),
+        _summary(selection, snapshot, lang, lifecycle),
         pn.pane.Markdown(tr("chart_click_hint", lang), styles={"color": "#666"}, margin=(0, 10)),
-        _with_empty_state(bars, figures, lang),
-        _with_empty_state(heatmap, figures, lang),
-        _with_empty_state(statuses, figures, lang),
+        _with_empty_state(bars, figures, lang, lifecycle),
+        _with_empty_state(heatmap, figures, lang, lifecycle),
+        _with_empty_state(statuses, figures, lang, lifecycle),
         pn.Row(HazardTable(state=state, selection=selection), HazardDetail(state=state, snapshot=snapshot),
                sizing_mode="stretch_width"),
         sizing_mode="stretch_width", css_classes=["hb-page-hazards"],

@@ -12,6 +12,7 @@ import panel as pn
 from components.county_map import CountyMap
 from components.data import CampaignSnapshot, SharedCampaign
 from components.i18n import register_labels, tr
+from components.page_view import begin_page
 from components.state import DashboardState
 
 register_labels({
@@ -23,6 +24,7 @@ register_labels({
 
 
 def build(state: DashboardState, snapshot: CampaignSnapshot, shared: SharedCampaign) -> pn.viewable.Viewable:
+    begin_page(state)  # the views of the page shown before stop following the state
     lang = state.lang
     return pn.Column(
         pn.pane.Markdown(f"## {tr('map_heading', lang).format(as_of=f'{snapshot.as_of:%Y-%m-%d}')}", margin=(0, 10)),

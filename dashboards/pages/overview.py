@@ -13,6 +13,7 @@ from components.filters import HazardSelection
 from components.i18n import register_labels, tr
 from components.kpi import KpiCards
 from components.ranking import QuotaProgress, RankingTables
+from components.page_view import begin_page
 from components.state import DashboardState
 from components.timeline import CampaignTimeline
 
@@ -26,6 +27,7 @@ def _section(key: str, lang: str, *views: pn.viewable.Viewable) -> pn.Column:
 
 
 def build(state: DashboardState, snapshot: CampaignSnapshot, shared: SharedCampaign) -> pn.viewable.Viewable:
+    begin_page(state)  # the views of the page shown before stop following the state
     lang = state.lang
     selection = HazardSelection.for_session(state, shared)
     heading = tr("ov_heading", lang).format(as_of=f"{snapshot.as_of:%Y-%m-%d}", period=snapshot.latest_period or "—")

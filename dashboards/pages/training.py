@@ -7,6 +7,7 @@ import panel as pn
 from components.data import CampaignSnapshot, SharedCampaign
 from components.i18n import register_labels
 from components.indicator_views import MediaColumnView, SpotCheckView, indicator_page
+from components.page_view import begin_page
 from components.state import DashboardState
 from metrics.indicators import TRAINING_KEYS
 
@@ -16,4 +17,5 @@ register_labels({
 
 
 def build(state: DashboardState, snapshot: CampaignSnapshot, shared: SharedCampaign) -> pn.viewable.Viewable:
+    begin_page(state)  # the views of the page shown before stop following the state
     return indicator_page(state, snapshot, "training", "trn_totals", TRAINING_KEYS, MediaColumnView, SpotCheckView)

@@ -10,6 +10,7 @@ progress reaches the job through the event loop.
 from __future__ import annotations
 
 import asyncio
+import base64
 import html
 import logging
 import weakref
@@ -18,6 +19,7 @@ from functools import partial
 import pandas as pd
 import panel as pn
 import param
+from panel.custom import JSComponent
 from sqlalchemy.exc import SQLAlchemyError
 
 from components.data import SharedCampaign
@@ -48,6 +50,8 @@ register_labels({
     "up_too_large": ("所选文件共 {size}，超过每次上传上限 {limit}，未上传。请分批选择文件，或由管理员用命令行导入。",
                      "The chosen files total {size}, over the upload limit of {limit} per selection; nothing was sent. "
                      "Choose fewer files at a time, or ask the administrator to import them from the command line."),
+    "up_receiving": ("正在上传 {received} / {expected}", "Uploading {received} / {expected}"),
+    "up_still_receiving": ("文件仍在上传，请稍候再点“导入”。", "The files are still uploading; click Import when they have arrived."),
     "up_read_only": ("当前数据集为只读（未连接数据库），不能上传。", "This dataset is read-only (no database): uploads are disabled."),
     "up_report": ("导入结果", "Import report"),
     "up_issues": ("各文件的问题", "Findings per file"),
@@ -86,6 +90,7 @@ register_labels({
 
 ACCEPTED_TYPES = ".xlsx,.xls,.xlsm"
 DEFAULT_UPLOAD_LIMIT_MB = 200
+UPLOAD_CHUNK_BYTES = 4 * 1024 * 1024  # one websocket message of the file chooser
 # The limit of one selection in the browser, per server process (``hazardboard serve --upload-limit-mb``).
 UPLOAD_LIMIT_BYTES = DEFAULT_UPLOAD_LIMIT_MB * 1024 * 1024
 
@@ -100,10 +105,13 @@ def set_upload_limit(limit_bytes: int) -> None:
     UPLOAD_LIMIT_BYTES = int(limit_bytes)
 
 
-def websocket_message_limit(limit_bytes: int) -> int:
-    """The websocket message size a selection of ``limit_bytes`` needs: the browser sends the files
-    base64-encoded (4/3 of their size) in one message, plus names and framing."""
-    return limit_bytes * 4 // 3 + 16 * 1024 * 1024
+def websocket_message_limit(chunk_bytes: int = UPLOAD_CHUNK_BYTES) -> int:
+    """The websocket message limit the server sets: the largest message is one upload chunk,
+    base64-encoded (4/3 of its size) with its framing; never below Bokeh's default (20 MB).
+
+    Files travel in chunks, so the limit does not grow with the upload limit: a 200 MB message
+    limit would let any client make the server buffer 270 MB per message."""
+    return max(20 * 1024 * 1024, chunk_bytes * 4 // 3 + 1024 * 1024)
 
 
 def format_size(size: int) -> str:
@@ -239,6 +247,138 @@ class UploadJob(param.Parameterized):
         return ""
 
 
+_CHOOSER_ESM = """
+function megabytes(size) {
+  const mb = size / 1048576
+  return (Number.isInteger(mb) ? mb : mb.toFixed(1)) + " MB"
+}
+
+function base64Of(blob) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader()
+    reader.onload = () => resolve(String(reader.result).split(",", 2)[1] || "")
+    reader.onerror = () => reject(reader.error)
+    reader.readAsDataURL(blob)
+  })
+}
+
+export function render({ model, el }) {
+  const input = document.createElement("input")
+  input.type = "file"
+  input.multiple = true
+  input.accept = model.accept
+  const note = document.createElement("div")
+  note.className = "hb-upload-refused"
+  note.style.color = "#b71c1c"
+  el.append(input, note)
+  model.on("msg:custom", (msg) => {
+    if (msg.type === "clear") { input.value = ""; note.textContent = "" }
+  })
+  input.addEventListener("change", async () => {
+    const files = Array.from(input.files || [])
+    const total = files.reduce((sum, file) => sum + file.size, 0)
+    note.textContent = ""
+    if (files.length === 0) { model.send_msg({type: "clear"}); return }
+    if (total > model.limit) {
+      // Refused here: nothing is sent but the names and the size.
+      note.textContent = model.refused_text.replace("{size}", megabytes(total))
+      input.value = ""
+      model.send_msg({type: "refused", names: files.map((file) => file.name), size: total})
+      note.dataset.upload = "refused"
+      return
+    }
+    note.dataset.upload = "sending"
+    const id = String(Date.now()) + String(Math.random())
+    model.send_msg({type: "start", id, names: files.map((file) => file.name), sizes: files.map((file) => file.size)})
+    for (let index = 0; index < files.length; index++) {
+      const file = files[index]
+      for (let offset = 0; offset < file.size; offset += model.chunk_size) {
+        const data = await base64Of(file.slice(offset, offset + model.chunk_size))
+        model.send_msg({type: "chunk", id, file: index, data})
+      }
+    }
+    model.send_msg({type: "end", id})
+    note.dataset.upload = "sent"
+  })
+}
+"""
+
+
+class ChunkedFileInput(JSComponent):
+    """Choose several files; they travel to the server in chunks, with progress, up to ``limit`` bytes.
+
+    A selection over the limit is refused in the browser (the message names the limit) and only
+    its names and size are sent. The server checks the bytes it receives against the limit too.
+    ``value`` and ``filename`` hold the received files once the whole selection has arrived."""
+
+    accept = param.String(default=ACCEPTED_TYPES)
+    limit = param.Integer(default=UPLOAD_LIMIT_BYTES, doc="Bytes per selection")
+    chunk_size = param.Integer(default=UPLOAD_CHUNK_BYTES)
+    refused_text = param.String(default="", doc="Shown in the browser past the limit; {size} is filled in there")
+    receiving = param.Boolean(default=False)
+    received = param.Integer(default=0)
+    expected = param.Integer(default=0)
+    refused = param.String(default="", doc="Why the last selection was refused, empty if it was not")
+    filename = param.List(default=[])
+    value = param.List(default=[])
+
+    _esm = _CHOOSER_ESM
+    # The received bytes stay on the server: never sent back to the browser.
+    _property_mapping = {"value": None, "filename": None, "refused": None, "design": None}
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._upload: dict | None = None
+
+    def clear(self) -> None:
+        """Forget the received files and empty the browser's chooser."""
+        self._upload = None
+        self.param.update(value=[], filename=[], receiving=False, received=0, expected=0)
+        self._send_msg({"type": "clear"})
+
+    def _refuse(self, size: int) -> None:
+        self._upload = None
+        self.param.update(value=[], filename=[], receiving=False, received=0, expected=0,
+                          refused=too_large_text(size, "zh", self.limit))
+
+    def _handle_msg(self, msg) -> None:
+        kind = msg.get("type") if isinstance(msg, dict) else None
+        if kind == "clear":
+            self._upload = None
+            self.param.update(value=[], filename=[], receiving=False, received=0, expected=0, refused="")
+        elif kind == "refused":
+            self._refuse(int(msg.get("size") or 0))
+        elif kind == "start":
+            names, sizes = list(msg.get("names") or []), [int(size) for size in msg.get("sizes") or []]
+            if len(names) != len(sizes) or sum(sizes) > self.limit:
+                self._refuse(sum(sizes))
+                return
+            self._upload = {"id": msg.get("id"), "names": names, "sizes": sizes, "parts": [[] for _ in names]}
+            self.param.update(value=[], filename=[], receiving=True, received=0, expected=sum(sizes), refused="")
+        elif kind in ("chunk", "end"):
+            upload = self._upload
+            if upload is None or msg.get("id") != upload["id"]:
+                return  # a superseded selection
+            if kind == "chunk":
+                index = int(msg.get("file", -1))
+                if not 0 <= index < len(upload["parts"]):
+                    return
+                data = base64.b64decode(msg.get("data") or "")
+                received = self.received + len(data)
+                if received > min(self.expected, self.limit):  # more than announced: refused
+                    self._refuse(received)
+                    return
+                upload["parts"][index].append(data)
+                self.received = received
+            else:
+                files = [b"".join(parts) for parts in upload["parts"]]
+                self._upload = None
+                if [len(data) for data in files] != upload["sizes"]:
+                    self.param.update(receiving=False, value=[], filename=[])
+                    return
+                self.param.update(value=files, filename=upload["names"], receiving=False)
+
+
 def _section(title_key: str, lang: str, frame: pd.DataFrame, columns: dict[str, str], css_class: str,
              empty_key: str = "no_data") -> pn.Column:
     """A titled report table, or the sentence saying there is nothing to list."""
@@ -261,15 +401,22 @@ class UploadPanel(pn.viewable.Viewer):
         params.setdefault("job", UploadJob.for_session(params["state"]))
         super().__init__(**params)
         lang = self.state.lang
-        self.file_input = pn.widgets.FileInput(multiple=True, accept=ACCEPTED_TYPES, css_classes=["hb-upload-input"])
+        limit = UPLOAD_LIMIT_BYTES
+        self.file_input = ChunkedFileInput(
+            limit=limit, refused_text=tr("up_too_large", lang).format(size="{size}", limit=format_size(limit)),
+            css_classes=["hb-upload-input"], width=320, height=60)
         self.import_button = pn.widgets.Button(
             label=tr("up_import", lang), color="primary", width=120, css_classes=["hb-upload-import"],
-            disabled=self.job.param.running)
+            disabled=pn.bind(lambda running, receiving: running or receiving,
+                             self.job.param.running, self.file_input.param.receiving))
         self.import_button.on_click(self._import)
         self._message = pn.pane.Alert(alert_type="warning", visible=False, css_classes=["hb-upload-message"])
 
     async def _import(self, _event) -> None:
         names, contents = self.file_input.filename or [], self.file_input.value or []
+        if self.file_input.receiving:
+            self._message.param.update(object=tr("up_still_receiving", self.state.lang), visible=True)
+            return
         if not contents:
             self._message.param.update(object=tr("up_choose_first", self.state.lang), visible=True)
             return
@@ -287,8 +434,20 @@ class UploadPanel(pn.viewable.Viewer):
 
     def _forget_files(self) -> None:
         self.file_input.clear()
-        with param.discard_events(self.file_input):
-            self.file_input.param.update(value=None, filename=None)
+
+    def _transfer_view(self, receiving: bool, received: int, refused: str) -> pn.viewable.Viewable:
+        """The transfer of the chosen files to the server, or why they were refused."""
+        chooser, lang = self.file_input, self.state.lang
+        if chooser.refused:
+            return pn.pane.Alert(chooser.refused, alert_type="warning", css_classes=["hb-upload-refused-server"])
+        if not chooser.receiving:
+            return pn.Column()
+        text = tr("up_receiving", lang).format(received=format_size(chooser.received), expected=format_size(chooser.expected))
+        return pn.Column(
+            pn.indicators.Progress(value=chooser.received, max=max(chooser.expected, 1), width=400,
+                                   css_classes=["hb-upload-transfer"]),
+            pn.pane.HTML(f'<div class="hb-upload-transfer-status">{html.escape(text)}</div>', margin=(0, 10)),
+        )
 
     @param.depends("job.running", "job.done", "job.total", "job.current", "job.error", "job.outcomes")
     def _progress_view(self) -> pn.viewable.Viewable:
@@ -318,9 +477,11 @@ class UploadPanel(pn.viewable.Viewer):
         lang = self.state.lang
         if self.shared.store is None:
             return pn.pane.Alert(tr("up_read_only", lang), alert_type="info")
+        chooser = self.file_input.param
+        transfer = pn.bind(self._transfer_view, chooser.receiving, chooser.received, chooser.refused)
         return pn.Column(
             pn.pane.Markdown(f"### {tr('up_heading', lang)}", margin=(0, 10)),
             pn.pane.Markdown(tr("up_hint", lang), styles={"color": "#666"}, margin=(0, 10)),
-            pn.Row(self.file_input, self.import_button), self._message, self._progress_view, self.report,
+            pn.Row(self.file_input, self.import_button), transfer, self._message, self._progress_view, self.report,
             sizing_mode="stretch_width", css_classes=["hb-upload"],
         )

@@ -169,8 +169,9 @@ def serve(
 ) -> None:
     """Serve the dashboard and the meeting screen; the dataset is built once per process.
 
-    ``upload_limit_mb`` bounds one selection of files on the data page; the websocket accepts
-    messages that large (Tornado's default, 10 MB, closed the session on a 16 MB selection)."""
+    ``upload_limit_mb`` bounds one selection of files on the data page. The files travel in
+    chunks (``components.upload.ChunkedFileInput``), so the websocket's message limit is set from
+    the chunk size, not the upload limit (one 16 MB+ message used to close the session, 1009)."""
     from dashboards.meeting import create_meeting
 
     limit_bytes = int(upload_limit_mb * 1024 * 1024)
@@ -190,5 +191,5 @@ def serve(
         routes, port=port, address=address, num_procs=num_procs, show=show, title=tr("app_title"),
         websocket_origin=[f"localhost:{port}", f"127.0.0.1:{port}"] + ([f"{address}:{port}"] if address else []),
         static_dirs={"assets": str(ASSETS)} if ASSETS.exists() else {},
-        websocket_max_message_size=websocket_message_limit(limit_bytes),
+        websocket_max_message_size=websocket_message_limit(),
     )

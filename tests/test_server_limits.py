@@ -133,11 +133,64 @@ def test_an_oversized_selection_is_refused_with_the_limit_named(small_store, mon
     message = panel._message.object
     assert panel._message.visible and "3 MB" in message and "上限 1 MB" in message
     assert len(small_store.store.files_frame()) == files_before and small_store.snapshot.revision == revision
-    assert panel.file_input.value is None  # the bytes are not kept in the session
+    assert panel.file_input.value == []  # the bytes are not kept in the session
     assert "limit of 200 MB" in upload.too_large_text(300 * 1024 * 1024, "en", 200 * 1024 * 1024)
 
 
-def test_serve_raises_the_websocket_message_limit_to_the_upload_limit(monkeypatch):
+def _send(chooser, files: list[tuple[str, bytes]], chunk: int = 3, announce: list[int] | None = None):
+    """What the chooser's JavaScript sends for a selection within the limit."""
+    import base64
+
+    sizes = announce or [len(data) for _, data in files]
+    chooser._handle_msg({"type": "start", "id": "s1", "names": [name for name, _ in files], "sizes": sizes})
+    for index, (_, data) in enumerate(files):
+        for offset in range(0, len(data), chunk):
+            chooser._handle_msg({"type": "chunk", "id": "s1", "file": index,
+                                 "data": base64.b64encode(data[offset:offset + chunk]).decode()})
+    chooser._handle_msg({"type": "end", "id": "s1"})
+
+
+def test_chunked_chooser_assembles_files_and_reports_progress():
+    chooser = upload.ChunkedFileInput(limit=100)
+    progress = []
+    chooser.param.watch(lambda event: progress.append(event.new), "received")
+    _send(chooser, [("a.xlsx", b"0123456789"), ("empty.xlsx", b""), ("b.xls", b"abcdefg")])
+    assert chooser.filename == ["a.xlsx", "empty.xlsx", "b.xls"]
+    assert chooser.value == [b"0123456789", b"", b"abcdefg"]
+    assert not chooser.receiving and progress[-1] == 17 and len(progress) > 3
+    chooser.clear()
+    assert chooser.value == [] and chooser.filename == []
+
+
+def test_chunked_chooser_refuses_past_the_limit_even_when_the_browser_lies():
+    chooser = upload.ChunkedFileInput(limit=10 * 1024 * 1024)
+    # The browser refuses first and sends only names and size.
+    chooser._handle_msg({"type": "refused", "names": ["大.xlsx"], "size": 26 * 1024 * 1024})
+    assert "26 MB" in chooser.refused and "上限 10 MB" in chooser.refused and chooser.value == []
+    # A client announcing more than the limit is refused before any bytes.
+    chooser._handle_msg({"type": "start", "id": "x", "names": ["a"], "sizes": [11 * 1024 * 1024]})
+    assert "上限 10 MB" in chooser.refused and not chooser.receiving
+    # A client sending more than it announced is cut off.
+    small = upload.ChunkedFileInput(limit=100)
+    _send(small, [("a.xlsx", b"x" * 50)], chunk=10, announce=[20])
+    assert small.value == [] and "上限" in small.refused and not small.receiving
+
+
+def test_the_browser_refusal_text_names_the_limit(small_store):
+    panel = UploadPanel(state=DashboardState(), shared=small_store, job=UploadJob())
+    assert "上限 200 MB" in panel.file_input.refused_text and "{size}" in panel.file_input.refused_text
+    assert panel.file_input.limit == upload.UPLOAD_LIMIT_BYTES
+
+
+def test_import_waits_while_files_are_still_arriving(small_store):
+    panel = UploadPanel(state=DashboardState(), shared=small_store, job=UploadJob())
+    panel.file_input._handle_msg({"type": "start", "id": "x", "names": ["a.xlsx"], "sizes": [10]})
+    assert panel.import_button.disabled
+    asyncio.run(panel._import(None))
+    assert "仍在上传" in panel._message.object and not panel.job.outcomes
+
+
+def test_serve_sets_the_upload_limit_and_a_websocket_limit_that_fits_a_chunk(monkeypatch):
     from dashboards import app
 
     calls = []
@@ -145,10 +198,12 @@ def test_serve_raises_the_websocket_message_limit_to_the_upload_limit(monkeypatc
     monkeypatch.setattr(upload, "UPLOAD_LIMIT_BYTES", upload.UPLOAD_LIMIT_BYTES)
     app.serve(store="unused", num_procs=2, upload_limit_mb=50)
     (kwargs,) = calls
-    assert kwargs["websocket_max_message_size"] >= 50 * 1024 * 1024 * 4 // 3  # base64 of 50 MB
     assert upload.UPLOAD_LIMIT_BYTES == 50 * 1024 * 1024
+    # One chunk, base64-encoded in a JSON message, fits; the whole selection never travels at once.
+    chunk_message = len('{"type":"chunk","id":"0.123","file":0,"data":""}') + upload.UPLOAD_CHUNK_BYTES * 4 // 3 + 4
+    assert chunk_message < kwargs["websocket_max_message_size"] <= 64 * 1024 * 1024
     app.serve(store="unused", num_procs=2)
-    assert calls[1]["websocket_max_message_size"] >= 200 * 1024 * 1024 * 4 // 3
+    assert upload.UPLOAD_LIMIT_BYTES == 200 * 1024 * 1024
 
 
 def test_pn_serve_hands_the_websocket_limit_to_tornado():
@@ -208,3 +263,13 @@ def test_revision_poll_stops_when_the_session_ends(shared, monkeypatch):
     for destroyed in doc.session_destroyed_callbacks:
         destroyed(context)
     assert callback not in doc.session_callbacks
+
+
+def test_chunked_chooser_renders_inside_a_designed_template():
+    """A page rebuilt after an upload renders the chooser with the template's design set on it
+    (Panel then passed ``design`` to the Bokeh model, which refused it)."""
+    from panel.theme import Bootstrap
+
+    chooser = upload.ChunkedFileInput(limit=10, design=Bootstrap)
+    model = chooser.get_root()
+    assert "filename" not in model.data.properties_with_values() and "value" not in model.data.properties_with_values()

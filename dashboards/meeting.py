@@ -24,6 +24,7 @@ from components.filters import HazardSelection
 from components.html_text import text
 from components.i18n import register_labels, supervision_label, tr
 from components.kpi import latest_for, report_period
+from components.page_view import release_on_session_end, session_scope
 from components.ranking import ranking_for
 from components.state import FILTER_PARAMS, DashboardState
 from loaders.reference import COUNTIES
@@ -241,14 +242,12 @@ class MeetingScreen(pn.viewable.Viewer):
         return pn.pane.HoloViews(chart, backend="bokeh", linked_axes=False, sizing_mode="stretch_width",
                                  margin=(10, 32), css_classes=["hb-meeting-enforcement"])
 
-    @param.depends("state.slide", "state.lang", "state.data_revision", *(f"state.{name}" for name in FILTER_PARAMS))
     def _slide(self) -> pn.viewable.Viewable:
         lang, name = self.state.lang, SLIDES[self.state.slide]
         if self.snapshot.is_empty:
             return _html(f'<div class="hb-empty">{text(tr("no_submission", lang))}</div>')
         return getattr(self, f"_{name}")(lang)
 
-    @param.depends("state.slide", "state.lang")
     def _bar(self) -> pn.viewable.Viewable:
         lang, slide = self.state.lang, self.state.slide
         snapshot = self.snapshot
@@ -261,14 +260,22 @@ class MeetingScreen(pn.viewable.Viewer):
     def __panel__(self) -> pn.viewable.Viewable:
         navigator = KeyNavigator(count=len(SLIDES), slide=self.state.slide, width=0, height=0, margin=0)
         navigator.link(self.state, slide="slide", bidirectional=True)
-        return pn.Column(self._bar, pn.panel(self._slide, sizing_mode="stretch_both"), navigator,
-                         sizing_mode="stretch_both", css_classes=["hb-meeting"])
+        # The screen lives as long as the session: it follows the state through the session's scope
+        # (after the selection, registered first), released when the session ends.
+        scope = session_scope(self.state)
+        bar = pn.Column(self._bar(), sizing_mode="stretch_width", margin=0)
+        slide = pn.Column(self._slide(), sizing_mode="stretch_both")
+        scope.follow(self.state, ("slide", "lang", "units"), lambda: setattr(bar, "objects", [self._bar()]))
+        scope.follow(self.state, ("slide", "lang", "data_revision", *FILTER_PARAMS),
+                     lambda: setattr(slide, "objects", [self._slide()]))
+        return pn.Column(bar, slide, navigator, sizing_mode="stretch_both", css_classes=["hb-meeting"])
 
 
 def create_meeting(shared: SharedCampaign) -> pn.viewable.Viewable:
     from dashboards.app import sync_url, watch_revision
 
     state = MeetingState()
+    release_on_session_end(state)
     sync_url(state, shared, extra=("slide",))
     watch_revision(state, shared)
     return MeetingScreen(state=state, shared=shared).__panel__()

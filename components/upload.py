@@ -26,6 +26,7 @@ from components.data import SharedCampaign
 from components.dispatch_views import paged_table, severity_label
 from components.i18n import register_labels, tr
 from components.kpi import format_count
+from components.page_view import page_scope
 from components.state import DashboardState
 from components.submissions_view import kind_label
 from metrics.dispatch import dataset_figures
@@ -407,9 +408,15 @@ class UploadPanel(pn.viewable.Viewer):
             css_classes=["hb-upload-input"], width=320, height=60)
         self.import_button = pn.widgets.Button(
             label=tr("up_import", lang), color="primary", width=120, css_classes=["hb-upload-import"],
-            disabled=pn.bind(lambda running, receiving: running or receiving,
-                             self.job.param.running, self.file_input.param.receiving))
+            disabled=self.job.running)
         self.import_button.on_click(self._import)
+        # The job outlives the page: its watchers belong to the page and go with it (page_scope).
+        self._status = pn.Column(self._progress_view(), sizing_mode="stretch_width")
+        self._report = pn.Column(self.report(), sizing_mode="stretch_width")
+        scope = page_scope(self.state)
+        scope.follow(self.job, ("running", "done", "total", "current", "error", "outcomes"), self._refresh_status)
+        scope.follow(self.job, ("outcomes",), lambda: setattr(self._report, "objects", [self.report()]))
+        self.file_input.param.watch(lambda _event: self._sync_button(), "receiving")  # dies with the page
         self._message = pn.pane.Alert(alert_type="warning", visible=False, css_classes=["hb-upload-message"])
 
     async def _import(self, _event) -> None:
@@ -449,7 +456,13 @@ class UploadPanel(pn.viewable.Viewer):
             pn.pane.HTML(f'<div class="hb-upload-transfer-status">{html.escape(text)}</div>', margin=(0, 10)),
         )
 
-    @param.depends("job.running", "job.done", "job.total", "job.current", "job.error", "job.outcomes")
+    def _sync_button(self) -> None:
+        self.import_button.disabled = self.job.running or self.file_input.receiving
+
+    def _refresh_status(self) -> None:
+        self._sync_button()
+        self._status.objects = [self._progress_view()]
+
     def _progress_view(self) -> pn.viewable.Viewable:
         lang, job = self.state.lang, self.job
         status = pn.pane.HTML(f'<div class="hb-upload-status">{html.escape(job.status_text(lang))}</div>',
@@ -459,7 +472,6 @@ class UploadPanel(pn.viewable.Viewer):
         bar = pn.indicators.Progress(value=job.done, max=max(job.total, 1), width=400, css_classes=["hb-upload-progress"])
         return pn.Column(bar, status, sizing_mode="stretch_width")
 
-    @param.depends("job.outcomes")
     def report(self) -> pn.viewable.Viewable:
         lang, job = self.state.lang, self.job
         if not job.outcomes:
@@ -482,6 +494,6 @@ class UploadPanel(pn.viewable.Viewer):
         return pn.Column(
             pn.pane.Markdown(f"### {tr('up_heading', lang)}", margin=(0, 10)),
             pn.pane.Markdown(tr("up_hint", lang), styles={"color": "#666"}, margin=(0, 10)),
-            pn.Row(self.file_input, self.import_button), transfer, self._message, self._progress_view, self.report,
+            pn.Row(self.file_input, self.import_button), transfer, self._message, self._status, self._report,
             sizing_mode="stretch_width", css_classes=["hb-upload"],
         )

@@ -273,3 +273,20 @@ def test_chunked_chooser_renders_inside_a_designed_template():
     chooser = upload.ChunkedFileInput(limit=10, design=Bootstrap)
     model = chooser.get_root()
     assert "filename" not in model.data.properties_with_values() and "value" not in model.data.properties_with_values()
+
+
+def test_data_page_visits_leave_no_watchers_on_the_session_upload_job(small_store):
+    from components.page_view import begin_page
+
+    state = DashboardState()
+    job = UploadJob.for_session(state)
+
+    def watchers() -> int:
+        return sum(len(group) for names in job.param.watchers.values() for group in names.values())
+
+    counts = []
+    for _visit in range(5):
+        begin_page(state)
+        UploadPanel(state=state, shared=small_store).__panel__()
+        counts.append(watchers())
+    assert counts[0] > 0 and len(set(counts)) == 1, counts

@@ -393,3 +393,139 @@ def test_parser_version_was_bumped_for_the_new_readings():
     from loaders import PARSER_VERSION
 
     assert PARSER_VERSION >= 2
+
+
+# --- merge bombs --------------------------------------------------------------------
+# One data cell and many merged ranges A{r}:XFD{r+5}, each just under the size of a range that is
+# skipped as a whole-row merge: 100 such ranges in a 7 KB file took 2 GB and 15 s to read.
+
+def merge_bomb_bytes(ranges: int = 100) -> bytes:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet["A1"] = "x"
+    sheet.merge_cells("A1:B1")
+    out = io.BytesIO()
+    workbook.save(out)
+    # Written into the XML: openpyxl's merge_cells makes one object per covered cell (minutes here).
+    return with_merged_ranges(out.getvalue(), [f"A{1 + 6 * i}:XFD{6 + 6 * i}" for i in range(ranges)])
+
+
+READ_ONE_MEASURED = textwrap.dedent(
+    """
+    import json, sys, time, tracemalloc
+    from pathlib import Path
+    from loaders import load_workbook
+
+    def peak_rss_mb():
+        # VmHWM, not ru_maxrss: ru_maxrss survives exec and may report the parent's peak.
+        return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")) / 1024
+
+    path = Path(sys.argv[1])
+    data = path.read_bytes()
+    before = peak_rss_mb()
+    tracemalloc.start()
+    start = time.monotonic()
+    result = load_workbook(data, path.name)
+    elapsed = time.monotonic() - start
+    traced = tracemalloc.get_traced_memory()[1] / 1024**2
+    print(json.dumps({
+        "elapsed": elapsed, "traced_mb": traced, "rss_growth_mb": peak_rss_mb() - before,
+        "accepted": result.accepted, "issues": [[i.code, i.message] for i in result.issues],
+    }, ensure_ascii=False))
+    """
+)
+
+
+def read_measured(path: Path) -> dict:
+    """Read one file in a fresh interpreter: time, traced Python memory and peak RSS growth."""
+    run = subprocess.run([sys.executable, "-c", READ_ONE_MEASURED, str(path)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    return json.loads(run.stdout)
+
+
+def test_merge_bomb_fixture_is_small():
+    bomb = merge_bomb_bytes()
+    assert len(bomb) < 10_000
+    with zipfile.ZipFile(io.BytesIO(bomb)) as archive:
+        assert archive.read("xl/worksheets/sheet1.xml").count(b"<mergeCell ") == 100
+
+
+def test_merge_bomb_is_read_in_little_time_and_memory(tmp_path):
+    path = tmp_path / "兴国县调度表.xlsx"
+    path.write_bytes(merge_bomb_bytes())
+    report = read_measured(path)
+    # Before: 15 s and 1.9 GB of peak RSS on the development machine.
+    assert report["elapsed"] < 1, report
+    assert report["traced_mb"] < 100, report
+    assert report["rss_growth_mb"] < 100, report
+    assert not report["accepted"]
+
+
+def test_merge_bomb_does_not_stop_the_good_form(tmp_path):
+    message = check_bad_file(tmp_path, "兴国县调度表.xlsx", merge_bomb_bytes())
+    assert "没有找到可导入" in message  # one cell "x": read, and found to hold no form
+
+
+def test_legacy_xls_merge_bomb_is_read_in_little_time_and_memory(tmp_path):
+    # The same bomb in BIFF8, whose rows end at column IV: A{r}:IV{r+5} ranges.
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("调度表")
+    sheet.write(0, 0, "x")
+    for i in range(2000):
+        sheet.merge(6 * i, 6 * i + 5, 0, 255)
+    path = tmp_path / "兴国县调度表.xls"
+    book.save(str(path))
+    report = read_measured(path)
+    assert report["elapsed"] < 1, report
+    assert report["rss_growth_mb"] < 100, report
+    assert not report["accepted"]
+
+
+def with_merged_ranges(data: bytes, refs: list[str]) -> bytes:
+    """The same .xlsx with its first sheet's merged ranges replaced by ``refs``, written straight
+    into the XML as an attacker would (openpyxl's merge_cells makes one object per covered cell)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        xml = archive.read("xl/worksheets/sheet1.xml")
+    merges = b'<mergeCells count="%d">' % len(refs) + b"".join(b'<mergeCell ref="%s"/>' % ref.encode() for ref in refs) + b"</mergeCells>"
+    xml, replaced = re.subn(rb"<mergeCells.*?</mergeCells>", merges, xml, count=1)
+    assert replaced == 1
+    return replace_member(data, "xl/worksheets/sheet1.xml", xml)
+
+
+def test_merge_bomb_over_real_data_is_refused(tmp_path):
+    # Data from A1 to CV1000 (100,000 cells, a large but possible sheet) and 20 merged ranges of
+    # 99,100 cells each over it: 2 million cells to fill, refused before any is filled.
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet["A1"] = "x"
+    sheet["CV1000"] = "y"
+    sheet.merge_cells("A1:B1")
+    out = io.BytesIO()
+    workbook.save(out)
+    bomb = with_merged_ranges(out.getvalue(), [f"A{1 + i}:CV{991 + i}" for i in range(20)])
+    path = tmp_path / "于都县调度表.xlsx"
+    path.write_bytes(bomb)
+    report = read_measured(path)
+    assert report["elapsed"] < 5, report
+    assert report["rss_growth_mb"] < 150, report
+    assert not report["accepted"]
+    [(code, message)] = report["issues"]
+    assert code == "too_many_merged_cells"
+    assert message.startswith("文件未导入") and "合并单元格" in message and "已拒绝读取" in message
+    check_bad_file(tmp_path, "于都县调度表.xlsx", bomb, "合并单元格", "50万", "已拒绝读取")
+
+
+def test_a_lone_value_in_the_last_cell_is_not_read_as_a_huge_grid(tmp_path):
+    # calamine measures a sheet from its first cell with data, so a sheet holding only XFD1048576
+    # looked like 1 x 1, and reading it from A1 asked for 17 billion cells.
+    workbook = openpyxl.Workbook()
+    workbook.active["XFD1048576"] = "x"
+    path = tmp_path / "会昌县调度表.xlsx"
+    workbook.save(path)
+    report = read_measured(path)
+    assert report["elapsed"] < 1, report
+    assert report["rss_growth_mb"] < 100, report
+    assert not report["accepted"]
+    [message] = [message for code, message in report["issues"] if code == "sheet_too_large"]
+    assert "工作表过大（1048576行×16384列）" in message
+    check_bad_file(tmp_path, "会昌县调度表.xlsx", path.read_bytes())

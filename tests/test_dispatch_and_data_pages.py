@@ -257,6 +257,8 @@ def test_upload_progress_text():
 
 
 def test_submission_history_filters_and_marks_superseded(store_shared):
+    # The corrected form is uploaded by the upload test; under xdist this test may run without it.
+    store_shared.ingest([(CORRECTED, (SAMPLE / CORRECTED).read_bytes())])  # already stored: skipped
     history = SubmissionHistory(state=DashboardState(), shared=store_shared, snapshot=store_shared.snapshot)
     everything = history.table.value
     assert len(everything) == len(store_shared.store.submission_history())

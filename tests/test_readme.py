@@ -28,4 +28,4 @@ def test_setup_script_installs_what_the_tests_need():
     for package in ("fonts-noto-cjk", "chromium"):
         assert package in setup
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    assert '"bokeh>=3.8.2"' in pyproject
+    assert '"bokeh>=3.8.2,' in pyproject  # the websocket-origin advisory fix, with an upper bound

@@ -81,6 +81,8 @@ def load_workbook(data: bytes, file_name: str) -> WorkbookResult:
             reason = "工作表已损坏，无法读取，请用Excel或WPS打开检查后重新导出"
         elif "failed" in templates:
             reason = "读取工作表时出错，详见各工作表的问题说明"
+        elif any(issue.code == "sheet_too_large" for issue in sheet_issues):
+            reason = "工作表过大，未读取（详见该工作表的问题说明）"
         elif not grids or all(t == "empty" for t in templates):
             reason = "工作簿中没有任何内容（空白工作簿）"
         else:

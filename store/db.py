@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 import loaders
 from loaders import Campaign, Issue, WorkbookResult, resends
+from loaders.workbook import MAX_FILE_BYTES
 
 from .codec import CODEC_FORMAT, result_from_dict, result_to_dict
 
@@ -32,7 +34,7 @@ STORE_FILE_NAME = "hazardboard.sqlite"
 INGEST_WORKERS = min(2, os.cpu_count() or 1)
 
 # Bump with a migration step in ``_migrate`` whenever a table, or what a row means, changes.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # SQLite: how long a writer waits for another's write transaction before giving up. Write
 # transactions are short (one file each), so 30 s means something is wrong, not busy.
@@ -43,6 +45,12 @@ SEQUENCE_ATTEMPTS = 5
 # parser_version of a file whose stored result must be read again whatever the parser
 # (its result was encoded by another codec format).
 STALE_PARSER_VERSION = 0
+# The reason code of a file refused for its size (``loaders.workbook``): recorded by name, size and
+# sha256, its bytes not kept.
+OVERSIZED_CODE = "file_too_large"
+_HASH_CHUNK = 4 * 1024 * 1024
+
+Parser = Callable[[bytes, str], tuple[WorkbookResult, str]]
 
 ProgressCallback = Callable[[int, int, str], None]
 
@@ -63,6 +71,9 @@ files = sa.Table(
     sa.Column("file_name", sa.Text, nullable=False),
     sa.Column("size", sa.Integer, nullable=False),
     sa.Column("content", sa.LargeBinary, nullable=False),
+    # False for a file refused as too large: its name, size and sha256 are recorded, its bytes
+    # are not (content is empty).
+    sa.Column("content_kept", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("ingested_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("sequence", sa.Integer, nullable=False, unique=True),
     # Files ingested together (one `ingest_paths` call, one upload) share a batch: a later
@@ -181,6 +192,7 @@ class Store:
 
     def __init__(self, location: str | os.PathLike | None = None):
         self.url = resolve_store_url(location)
+        self._parsing = threading.local()
         try:
             self.engine: Engine = _create_engine(self.url)
             with self._write() as conn:
@@ -227,21 +239,43 @@ class Store:
                      batch: int | None = None) -> IngestOutcome:
         """Store one file and its parsed result; the same content a second time changes nothing.
 
-        ``parsed`` is ``parse_and_encode(data, file_name)`` when the caller already has it;
-        ``batch`` is ``new_batch()`` shared by files received together (default: a batch of its own)."""
+        ``parsed`` is ``parse_and_encode(data, file_name)`` when the caller already has it (or the
+        parser set by ``parsing_with`` gives it); ``batch`` is ``new_batch()`` shared by files
+        received together (default: a batch of its own). A file over ``MAX_FILE_BYTES`` is not
+        parsed and its bytes are not kept: name, size, sha256 and the refusal are recorded."""
         shared = _BatchSlot(batch)
         return self._ingest(data, file_name, parsed, shared)
 
-    def _ingest(self, data: bytes, file_name: str, parsed: tuple[WorkbookResult, str] | None,
-                shared: _BatchSlot) -> IngestOutcome:
+    @contextmanager
+    def parsing_with(self, parse: Parser) -> Iterator[None]:
+        """Within the block, files this thread ingests without a ``parsed`` result are parsed by
+        ``parse`` (the server's uploads: ``store.isolation.parse_isolated``); other threads keep
+        parsing in-process."""
+        previous = getattr(self._parsing, "parse", None)
+        self._parsing.parse = parse
+        try:
+            yield
+        finally:
+            self._parsing.parse = previous
+
+    def _ingest(self, data: bytes | None, file_name: str, parsed: tuple[WorkbookResult, str] | None,
+                shared: _BatchSlot, sha256: str | None = None, size: int | None = None) -> IngestOutcome:
         """``ingest_bytes`` with a batch shared by the files of one call: numbered by the write
         transaction of the first file actually stored, so a call whose files were all stored
-        before takes no number."""
-        sha256 = hashlib.sha256(data).hexdigest()
+        before takes no number. ``data`` is None for an oversized file on disk, given by its
+        ``sha256`` and ``size`` (never read whole)."""
+        size = len(data) if data is not None else size
+        sha256 = sha256 or hashlib.sha256(data).hexdigest()
         if (known := self._outcome_if_known(sha256, file_name)) is not None:
             return known
-        # Parse outside the transaction: it is pure and may take a while.
-        result, result_json = parsed if parsed is not None else parse_and_encode(data, file_name)
+        oversized = size > MAX_FILE_BYTES
+        if oversized:
+            result, result_json = oversized_result(file_name, size, sha256)
+        elif parsed is not None:
+            result, result_json = parsed
+        else:
+            # Parse outside the transaction: it is pure and may take a while.
+            result, result_json = (getattr(self._parsing, "parse", None) or parse_and_encode)(data, file_name)
         for attempt in range(1, SEQUENCE_ATTEMPTS + 1):
             try:
                 with self._write() as conn:
@@ -249,7 +283,8 @@ class Store:
                     sequence = conn.execute(sa.select(sa.func.coalesce(sa.func.max(files.c.sequence), 0))).scalar_one() + 1
                     batch = shared.number if shared.number is not None else _next_batch(conn)
                     file_id = conn.execute(files.insert().values(
-                        sha256=sha256, file_name=file_name, size=len(data), content=data,
+                        sha256=sha256, file_name=file_name, size=size, content=b"" if oversized else data,
+                        content_kept=not oversized,
                         ingested_at=dt.datetime.now(dt.timezone.utc), sequence=sequence, batch=batch,
                         accepted=result.accepted, parser_version=loaders.PARSER_VERSION, result_json=result_json,
                     )).inserted_primary_key[0]
@@ -293,7 +328,7 @@ class Store:
         batch = _BatchSlot()  # numbered by the first file stored
         for index, file in enumerate(_parse_in_workers(found, known, workers)):
             parsed = (file.result, file.result_json) if file.result is not None else None
-            report.outcomes.append(self._ingest(file.data, file.name, parsed, batch))
+            report.outcomes.append(self._ingest(file.data, file.name, parsed, batch, file.sha256, file.size))
             if progress:
                 progress(index + 1, len(found), file.name)
         if progress:
@@ -333,7 +368,7 @@ class Store:
     def files_frame(self) -> pd.DataFrame:
         """One row per stored file (without its bytes), in ingestion order."""
         query = (sa.select(files.c.id, files.c.sequence, files.c.file_name, files.c.sha256, files.c.size,
-                           files.c.ingested_at, files.c.accepted, files.c.parser_version)
+                           files.c.ingested_at, files.c.accepted, files.c.parser_version, files.c.content_kept)
                  .order_by(files.c.sequence))
         return self._frame(query)
 
@@ -360,9 +395,16 @@ class Store:
         return history
 
     def file_content(self, file_id: int) -> bytes:
-        """The original bytes of a stored file, e.g. to hand the officer's workbook back."""
+        """The original bytes of a stored file, e.g. to hand the officer's workbook back.
+
+        Raises StoreError for a file refused as too large, whose bytes were not kept."""
         with self.engine.connect() as conn:
-            return conn.execute(sa.select(files.c.content).where(files.c.id == file_id)).scalar_one()
+            row = conn.execute(sa.select(files.c.content, files.c.content_kept, files.c.file_name, files.c.size)
+                               .where(files.c.id == file_id)).one()
+        if not row.content_kept:
+            raise StoreError(f"文件“{row.file_name}”（{row.size // (1024 * 1024)}MB）超出大小上限，未保存原件"
+                             "（只记录了文件名、大小和SHA-256校验值），无法取回。请向报送单位索取原文件。")
+        return row.content
 
     def _frame(self, query: sa.Select) -> pd.DataFrame:
         with self.engine.connect() as conn:
@@ -387,11 +429,15 @@ class Store:
         reread = 0
         for file_id in stale:
             with self.engine.connect() as conn:
-                row = conn.execute(sa.select(files.c.file_name, files.c.content)
+                row = conn.execute(sa.select(files.c.file_name, files.c.content, files.c.content_kept, files.c.size,
+                                             files.c.sha256)
                                    .where(files.c.id == file_id, files.c.parser_version != loaders.PARSER_VERSION)).first()
             if row is None:  # re-read by another process, or gone
                 continue
-            result, result_json = parse_and_encode(row.content, row.file_name)
+            if row.content_kept:
+                result, result_json = parse_and_encode(row.content, row.file_name)
+            else:  # refused for its size, bytes not kept: the refusal again, from name and size
+                result, result_json = oversized_result(row.file_name, row.size, row.sha256)
             with self._write() as conn:
                 updated = conn.execute(files.update()
                                        .where(files.c.id == file_id, files.c.parser_version != loaders.PARSER_VERSION)
@@ -415,12 +461,38 @@ class _BatchSlot:
 
 @dataclass
 class ParsedFile:
-    """A file read and, when its content is new, parsed and encoded for storing."""
+    """A file read and, when its content is new, parsed and encoded for storing. An oversized
+    file is not read: ``data`` is None, ``sha256`` and ``size`` describe it."""
 
     name: str
-    data: bytes
+    data: bytes | None
+    sha256: str
+    size: int
     result: WorkbookResult | None = None
     result_json: str | None = None
+
+
+def oversized_result(file_name: str, size: int, sha256: str) -> tuple[WorkbookResult, str]:
+    """The refusal ``loaders.load_workbook`` gives a file over ``MAX_FILE_BYTES``, built from its
+    name, size and hash alone (the same issue, so a file read before and after is the same)."""
+    result = WorkbookResult(file=file_name, sha256=sha256)
+    mb = 1024 * 1024
+    result.issues.append(Issue(file_name, "", "", "error",
+                               f"文件未导入：文件大小{size // mb}MB，超出上限{MAX_FILE_BYTES // mb}MB。", OVERSIZED_CODE))
+    return result, json.dumps(result_to_dict(result), ensure_ascii=False)
+
+
+def _read_file(path: Path, name: str) -> ParsedFile:
+    """A file's bytes and hash; an oversized one is hashed streaming and not kept in memory."""
+    size = path.stat().st_size
+    if size <= MAX_FILE_BYTES:
+        data = path.read_bytes()
+        return ParsedFile(name, data, hashlib.sha256(data).hexdigest(), len(data))
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(_HASH_CHUNK):
+            digest.update(chunk)
+    return ParsedFile(name, None, digest.hexdigest(), size)
 
 
 def parse_and_encode(data: bytes, file_name: str) -> tuple[WorkbookResult, str]:
@@ -434,8 +506,8 @@ def _parse_in_workers(found: list[tuple[Path, str]], known_sha256: set[str], wor
 
     Results are yielded as they arrive, so the caller stores file N while the workers parse
     the next ones. Content already stored is not parsed (``ingest_bytes`` reports it skipped)."""
-    files = [ParsedFile(name, path.read_bytes()) for path, name in found]
-    is_new = [hashlib.sha256(f.data).hexdigest() not in known_sha256 for f in files]
+    files = [_read_file(path, name) for path, name in found]
+    is_new = [f.sha256 not in known_sha256 and f.data is not None for f in files]
     todo = [f for f, new in zip(files, is_new) if new]
     if workers <= 1 or len(todo) < 8:
         yield from files
@@ -514,6 +586,18 @@ def _migrate(conn: Connection) -> None:
         conn.execute(schema_info.delete().where(schema_info.c.key == "last_batch"))
         conn.execute(schema_info.insert().values(key="last_batch", value=str(last)))
         version = 3
+    if version < 4:
+        # Files refused as too large are recorded without their bytes (a 143 MB refusal grew the
+        # store by 150 MB): the column, and the bytes of those stored before dropped.
+        conn.execute(sa.text("ALTER TABLE files ADD COLUMN content_kept BOOLEAN NOT NULL DEFAULT TRUE"))
+        candidates = conn.execute(sa.select(files.c.id, files.c.result_json)
+                                  .where(files.c.accepted == sa.false(),
+                                         files.c.result_json.contains(OVERSIZED_CODE))).all()
+        oversized = [row.id for row in candidates
+                     if any(issue.get("code") == OVERSIZED_CODE for issue in json.loads(row.result_json).get("issues", []))]
+        if oversized:
+            conn.execute(files.update().where(files.c.id.in_(oversized)).values(content=b"", content_kept=False))
+        version = 4
     codec = conn.execute(sa.select(schema_info.c.value).where(schema_info.c.key == "codec_format")).scalar()
     if codec != str(CODEC_FORMAT):
         conn.execute(files.update().values(parser_version=STALE_PARSER_VERSION))

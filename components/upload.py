@@ -32,6 +32,7 @@ from components.submissions_view import kind_label
 from metrics.dispatch import dataset_figures
 from store import StoreError
 from store.db import IngestOutcome
+from store.isolation import ParseLimits, parse_isolated
 
 register_labels({
     "up_heading": ("上传报表", "Upload workbooks"),
@@ -95,7 +96,17 @@ UPLOAD_CHUNK_BYTES = 4 * 1024 * 1024  # one websocket message of the file choose
 # The limit of one selection in the browser, per server process (``hazardboard serve --upload-limit-mb``).
 UPLOAD_LIMIT_BYTES = DEFAULT_UPLOAD_LIMIT_MB * 1024 * 1024
 
+# What parsing one uploaded file may cost, per server process (``hazardboard serve
+# --parse-memory-mb / --parse-timeout-s``); each file is parsed in a child process within them.
+PARSE_LIMITS = ParseLimits()
+
 _log = logging.getLogger(__name__)
+
+
+def set_parse_limits(limits: ParseLimits) -> None:
+    """The memory and time limits of parsing one uploaded file in this server process."""
+    global PARSE_LIMITS
+    PARSE_LIMITS = limits
 
 
 def set_upload_limit(limit_bytes: int) -> None:
@@ -224,7 +235,7 @@ class UploadJob(param.Parameterized):
                           failure="up_failed")
         try:
             before = dataset_figures(shared.snapshot.campaign)
-            outcomes = await asyncio.to_thread(shared.ingest, files, progress)
+            outcomes = await asyncio.to_thread(_ingest_isolated, shared, files, progress, PARSE_LIMITS)
             after = dataset_figures(shared.snapshot.campaign)
         except (StoreError, SQLAlchemyError) as error:
             self.param.update(running=False, current="", failure="up_failed", error=str(error))
@@ -246,6 +257,14 @@ class UploadJob(param.Parameterized):
             counts = {status: sum(o.status == status for o in self.outcomes) for status in ("accepted", "rejected", "skipped")}
             return tr("up_finished", lang).format(total=len(self.outcomes), **counts)
         return ""
+
+
+def _ingest_isolated(shared: SharedCampaign, files: list[tuple[str, bytes]], progress, limits: ParseLimits) -> list:
+    """``shared.ingest`` with each file parsed in a child process within ``limits`` (the worker
+    thread's parser: other threads of the server are not affected). A file past a limit is stored
+    as rejected with the limit named; the server and the other sessions carry on."""
+    with shared.store.parsing_with(partial(parse_isolated, limits=limits)):
+        return shared.ingest(files, progress)
 
 
 _CHOOSER_ESM = """

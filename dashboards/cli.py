@@ -25,6 +25,9 @@ from loaders.model import KIND_LABELS, SEVERITY_LABELS
 from loaders.reference import SECTOR_LABELS, STATUS_LABELS, SUPERVISION_LABELS
 from store import IngestReport, Store, StoreError
 from store.db import INGEST_WORKERS
+from store.isolation import DEFAULT_MEMORY_MB as DEFAULT_PARSE_MEMORY_MB
+from store.isolation import DEFAULT_TIMEOUT_S as DEFAULT_PARSE_TIMEOUT_S
+from store.isolation import MIN_MEMORY_MB, ParseLimits
 
 # Exit codes: 0 done (even with rejected files), 1 could not run, 2 bad command line.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -79,6 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--num-procs", type=int, default=1, metavar="N", help="服务进程数，默认 1")
     serve.add_argument("--upload-limit-mb", type=float, default=200, metavar="MB",
                        help="数据页每次选择上传文件的总大小上限（MB），默认 200")
+    serve.add_argument("--parse-memory-mb", type=int, default=DEFAULT_PARSE_MEMORY_MB, metavar="MB",
+                       help=f"解析每个上传文件的内存上限（MB，在独立进程中解析，超出即拒绝该文件），默认 {DEFAULT_PARSE_MEMORY_MB}")
+    serve.add_argument("--parse-timeout-s", type=float, default=DEFAULT_PARSE_TIMEOUT_S, metavar="SECONDS",
+                       help=f"解析每个上传文件的时间上限（秒，超出即拒绝该文件），默认 {DEFAULT_PARSE_TIMEOUT_S:g}")
     serve.set_defaults(handler=_run_serve)
     return parser
 
@@ -138,6 +145,11 @@ def _run_serve(args: argparse.Namespace) -> int:
     as_of = parse_as_of(args.as_of) if args.as_of else None
     if args.upload_limit_mb <= 0:
         raise CommandError("--upload-limit-mb 必须大于 0")
+    if args.parse_memory_mb < MIN_MEMORY_MB:
+        raise CommandError(f"--parse-memory-mb 不能小于 {MIN_MEMORY_MB}（解析进程本身约占 75 MB）")
+    if not args.parse_timeout_s > 0:
+        raise CommandError("--parse-timeout-s 必须大于 0")
+    parse_limits = ParseLimits(memory_mb=args.parse_memory_mb, timeout_s=args.parse_timeout_s)
     # The server keeps one dataset for hours: with Arrow's default pool (mimalloc) the pages
     # freed after a build stay with the process; from the system allocator the trim after each
     # build returns them (server at province scale: 884 -> 742 MB after start-up).
@@ -154,7 +166,13 @@ def _run_serve(args: argparse.Namespace) -> int:
             for issue in report.missing:
                 print(f"警告：{issue.message}", file=sys.stderr)
         store_location = store.url
+    from components.upload import set_parse_limits
     from dashboards.app import serve  # Panel is imported only when serving
+    from store import isolation
+
+    set_parse_limits(parse_limits)
+    if args.num_procs == 1:
+        isolation.warm_up()  # the fork server imports the loaders now, not at the first upload
 
     print(f"看板地址：http://{args.address}:{args.port}/  （会议大屏：/meeting）", file=sys.stderr)
     serve(store=store_location, port=args.port, address=args.address, num_procs=args.num_procs, as_of=as_of, show=args.show,

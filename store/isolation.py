@@ -2,9 +2,9 @@
 
 The reading limits of ``loaders.workbook`` refuse the hostile workbooks we know of; this is the
 second wall for the ones we do not. The server parses each uploaded file in a process of its
-own (``parse_isolated``): its address space is capped with ``RLIMIT_DATA`` and the parent kills
-it past the time limit, so the worst file costs one refused upload with a Chinese message, never
-the server. Children come from a ``forkserver`` that has the loaders imported already: the server
+own (``parse_isolated``): the parent kills it when its resident memory reaches the limit or past
+the time limit (``RLIMIT_DATA`` in the child is the hard backstop between two samples), so the
+worst file costs one refused upload with a Chinese message, never the server. Children come from a ``forkserver`` that has the loaders imported already: the server
 has threads, so forking it is unsafe, and a spawned interpreter would import pandas for every file.
 
 The child returns only the result's JSON (``store.codec``), which the parent decodes: nothing
@@ -44,6 +44,8 @@ _MEMORY_MARKER = b"\x00memory"
 # the limit.
 _SAMPLE_S = 0.02
 _CAP_MARGIN = 4 * 1024 * 1024
+# How long a child that has answered may take to exit before it is killed.
+_EXIT_WAIT_S = 5.0
 # A child starts with ~75 MB resident (the loaders it inherits from the fork server) and
 # ~165 MB of data segment.
 MIN_MEMORY_MB = 128
@@ -125,7 +127,10 @@ def parse_isolated(data: bytes, file_name: str, limits: ParseLimits | None = Non
         outcome, message = _exchange(process, parent_end, data, file_name, limits)
         if outcome != "answered":
             process.kill()
-        process.join()
+        process.join(timeout=_EXIT_WAIT_S)
+        if process.is_alive():  # answered, then stuck on the way out
+            process.kill()
+            process.join()
         if outcome == "answered" and message == _MEMORY_MARKER:
             outcome = CODE_MEMORY
         if outcome != "answered":

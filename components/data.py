@@ -125,6 +125,9 @@ class SharedCampaign:
         self._fixed_as_of = as_of
         self._today = today
         self._lock = threading.RLock()
+        # True from a store write until the snapshot built after it: a failed build leaves the
+        # files stored but not shown, and the next upload must build even if it adds nothing.
+        self._behind_store = False
         self._revision = 0
         self._set(self._build())
 
@@ -170,8 +173,12 @@ class SharedCampaign:
         _return_freed_memory()
         return snapshot
 
-    def ingest(self, files: list[tuple[str, bytes]], progress=None) -> list:
+    def ingest(self, files: list[tuple[str, bytes]], progress=None, parse=None) -> list:
         """Store uploaded files and rebuild the shared dataset once; returns the ingest outcomes.
+
+        ``parse`` parses one new file (``Store.ingest_bytes``); the server passes
+        ``store.isolation.parse_isolated`` so a hostile file costs a child process, not the server.
+        When every file was stored before, nothing changed: no rebuild, no new revision.
 
         The new snapshot is built first; only then are the revision and the snapshot swapped,
         together. If storing or building fails, the exception propagates and sessions keep the
@@ -185,12 +192,17 @@ class SharedCampaign:
             for index, (name, data) in enumerate(files):
                 if progress:
                     progress(index, len(files), name)
-                outcomes.append(self._store.ingest_bytes(data, name, batch=batch))
+                outcome = self._store.ingest_bytes(data, name, batch=batch, parse=parse)
+                outcomes.append(outcome)
+                self._behind_store |= outcome.status != "skipped"
+            if not self._behind_store:
+                return outcomes
             if progress:
                 progress(len(files), len(files), "重新计算汇总数据…")
             snapshot = self._build(self._revision + 1)
             self._revision = snapshot.revision
             self._set(snapshot)
+            self._behind_store = False
         return outcomes
 
 

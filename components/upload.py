@@ -235,7 +235,9 @@ class UploadJob(param.Parameterized):
                           failure="up_failed")
         try:
             before = dataset_figures(shared.snapshot.campaign)
-            outcomes = await asyncio.to_thread(_ingest_isolated, shared, files, progress, PARSE_LIMITS)
+            # Each new file is parsed in a child process within the limits: a file past them is
+            # stored as rejected with the limit named; the server and other sessions carry on.
+            outcomes = await asyncio.to_thread(shared.ingest, files, progress, partial(parse_isolated, limits=PARSE_LIMITS))
             after = dataset_figures(shared.snapshot.campaign)
         except (StoreError, SQLAlchemyError) as error:
             self.param.update(running=False, current="", failure="up_failed", error=str(error))
@@ -257,14 +259,6 @@ class UploadJob(param.Parameterized):
             counts = {status: sum(o.status == status for o in self.outcomes) for status in ("accepted", "rejected", "skipped")}
             return tr("up_finished", lang).format(total=len(self.outcomes), **counts)
         return ""
-
-
-def _ingest_isolated(shared: SharedCampaign, files: list[tuple[str, bytes]], progress, limits: ParseLimits) -> list:
-    """``shared.ingest`` with each file parsed in a child process within ``limits`` (the worker
-    thread's parser: other threads of the server are not affected). A file past a limit is stored
-    as rejected with the limit named; the server and the other sessions carry on."""
-    with shared.store.parsing_with(partial(parse_isolated, limits=limits)):
-        return shared.ingest(files, progress)
 
 
 _CHOOSER_ESM = """

@@ -24,7 +24,7 @@ from loaders import Issue
 from loaders.model import KIND_LABELS, SEVERITY_LABELS
 from loaders.reference import SECTOR_LABELS, STATUS_LABELS, SUPERVISION_LABELS
 from store import IngestReport, Store, StoreError
-from store.db import INGEST_WORKERS
+from store.db import INGEST_WORKERS, OVERSIZED_CODE
 from store.isolation import DEFAULT_MEMORY_MB as DEFAULT_PARSE_MEMORY_MB
 from store.isolation import DEFAULT_TIMEOUT_S as DEFAULT_PARSE_TIMEOUT_S
 from store.isolation import MIN_MEMORY_MB, ParseLimits
@@ -243,11 +243,12 @@ def format_ingest_report(report: IngestReport, cross_file: list[Issue], show_all
     rejected = [o for o in report.outcomes if o.status == "rejected"]
     reasons: set[Issue] = set()
     if rejected:
-        lines += ["", f"未通过的文件（{len(rejected)}个，已保存原件，问题见下）："]
+        lines += ["", f"未通过的文件（{len(rejected)}个，问题见下；原件已保存，超过大小上限的只记录文件名和校验值）："]
         for outcome in rejected:
             reason = next((i for i in outcome.issues if i.severity == "error"), None)
             reasons.add(reason)
-            lines.append(f"  {outcome.file_name}：{reason.message if reason else '没有可导入的数据'}")
+            kept = "" if reason is None or reason.code != OVERSIZED_CODE else "（未保存原件）"
+            lines.append(f"  {outcome.file_name}：{reason.message if reason else '没有可导入的数据'}{kept}")
 
     skipped = [o for o in report.outcomes if o.status == "skipped"]
     if skipped:

@@ -11,7 +11,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -192,7 +191,6 @@ class Store:
 
     def __init__(self, location: str | os.PathLike | None = None):
         self.url = resolve_store_url(location)
-        self._parsing = threading.local()
         try:
             self.engine: Engine = _create_engine(self.url)
             with self._write() as conn:
@@ -236,30 +234,20 @@ class Store:
             return _next_batch(conn)
 
     def ingest_bytes(self, data: bytes, file_name: str, parsed: tuple[WorkbookResult, str] | None = None,
-                     batch: int | None = None) -> IngestOutcome:
+                     batch: int | None = None, parse: Parser | None = None) -> IngestOutcome:
         """Store one file and its parsed result; the same content a second time changes nothing.
 
-        ``parsed`` is ``parse_and_encode(data, file_name)`` when the caller already has it (or the
-        parser set by ``parsing_with`` gives it); ``batch`` is ``new_batch()`` shared by files
+        ``parsed`` is ``parse_and_encode(data, file_name)`` when the caller already has it; otherwise
+        new content is parsed by ``parse`` (default ``parse_and_encode`` in this process; the server's
+        uploads pass ``store.isolation.parse_isolated``); ``batch`` is ``new_batch()`` shared by files
         received together (default: a batch of its own). A file over ``MAX_FILE_BYTES`` is not
         parsed and its bytes are not kept: name, size, sha256 and the refusal are recorded."""
         shared = _BatchSlot(batch)
-        return self._ingest(data, file_name, parsed, shared)
-
-    @contextmanager
-    def parsing_with(self, parse: Parser) -> Iterator[None]:
-        """Within the block, files this thread ingests without a ``parsed`` result are parsed by
-        ``parse`` (the server's uploads: ``store.isolation.parse_isolated``); other threads keep
-        parsing in-process."""
-        previous = getattr(self._parsing, "parse", None)
-        self._parsing.parse = parse
-        try:
-            yield
-        finally:
-            self._parsing.parse = previous
+        return self._ingest(data, file_name, parsed, shared, parse=parse)
 
     def _ingest(self, data: bytes | None, file_name: str, parsed: tuple[WorkbookResult, str] | None,
-                shared: _BatchSlot, sha256: str | None = None, size: int | None = None) -> IngestOutcome:
+                shared: _BatchSlot, sha256: str | None = None, size: int | None = None,
+                parse: Parser | None = None) -> IngestOutcome:
         """``ingest_bytes`` with a batch shared by the files of one call: numbered by the write
         transaction of the first file actually stored, so a call whose files were all stored
         before takes no number. ``data`` is None for an oversized file on disk, given by its
@@ -275,7 +263,7 @@ class Store:
             result, result_json = parsed
         else:
             # Parse outside the transaction: it is pure and may take a while.
-            result, result_json = (getattr(self._parsing, "parse", None) or parse_and_encode)(data, file_name)
+            result, result_json = (parse or parse_and_encode)(data, file_name)
         for attempt in range(1, SEQUENCE_ATTEMPTS + 1):
             try:
                 with self._write() as conn:

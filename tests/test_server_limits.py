@@ -115,6 +115,15 @@ def test_a_failed_upload_ends_the_job_says_why_and_changes_nothing(small_store, 
     assert job.after["files"] == job.before["files"] + 1
 
 
+def test_an_upload_of_files_already_stored_rebuilds_nothing(small_store):
+    """Sessions recompute their views on a new revision: files all stored before change nothing."""
+    small_store.ingest(_one_file())
+    snapshot = small_store.snapshot
+    outcomes = small_store.ingest(_one_file())
+    assert [o.status for o in outcomes] == ["skipped"]
+    assert small_store.snapshot is snapshot and small_store.snapshot.revision == snapshot.revision
+
+
 def test_revision_and_snapshot_change_together(small_store):
     revision = small_store.snapshot.revision
     small_store.ingest(_one_file())

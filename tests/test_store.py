@@ -435,6 +435,10 @@ def test_the_cli_ingest_hashes_an_oversized_file_without_reading_it_whole(store,
     assert {o.file_name: o.status for o in report.outcomes} == {"大文件.xlsx": "rejected", "台账.xlsx": "accepted"}
     assert next(o.sha256 for o in report.outcomes if o.file_name == "大文件.xlsx") == expected_sha
     assert store.ingest_paths([folder], workers=1).count("skipped") == 2
+    # The report does not claim the refused file's bytes were kept.
+    from dashboards.cli import format_ingest_report
+    text = format_ingest_report(report, [])
+    assert "大文件.xlsx：文件未导入：文件大小101MB，超出上限100MB。（未保存原件）" in text
 
 
 def _store_bytes(database: Path) -> int:

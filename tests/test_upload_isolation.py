@@ -12,6 +12,7 @@ import os
 import signal
 import threading
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -159,19 +160,16 @@ def test_the_server_upload_parses_in_a_child_within_the_session_limits(tmp_path,
     """The upload job's worker thread parses with parse_isolated: a heavy file past a small
     limit is stored as rejected with the limit named (only a child can be refused so), a normal
     one in the same upload is imported."""
-    from components import upload
     from components.data import SharedCampaign
 
     shared = SharedCampaign(tmp_path / "store")
     progress = []
-    outcomes = upload._ingest_isolated(
-        shared, [("章贡区8月台账.xlsx", heavy), ("章贡区9月台账.xlsx", ledger_workbook([CHEMICAL_PLANT], month=9))],
-        lambda index, total, name: progress.append((index, total)), ParseLimits(memory_mb=128))
+    outcomes = shared.ingest(
+        [("章贡区8月台账.xlsx", heavy), ("章贡区9月台账.xlsx", ledger_workbook([CHEMICAL_PLANT], month=9))],
+        lambda index, total, name: progress.append((index, total)), partial(parse_isolated, limits=ParseLimits(memory_mb=128)))
     assert progress == [(0, 2), (1, 2), (2, 2)]
     assert [o.status for o in outcomes] == ["rejected", "accepted"]
     assert outcomes[0].issues[0].code == CODE_MEMORY and "内存上限（128 MB）" in outcomes[0].issues[0].message
-    # Outside the upload's worker thread the store parses in-process as before.
-    assert getattr(shared.store._parsing, "parse", None) is None
     with Store(tmp_path / "store") as reopened:
         frame = reopened.files_frame().set_index("file_name")
         assert frame["accepted"].to_dict() == {"章贡区8月台账.xlsx": False, "章贡区9月台账.xlsx": True}

@@ -67,14 +67,15 @@ class LiveChart(pn.viewable.Viewer):
         # The pane hands the figure itself to the page, so the figure carries the class.
         self.figure.css_classes = [css_class] if css_class else []
         shown = visible if isinstance(visible, param.Parameter) else None
-        self._pane = pn.pane.Bokeh(self.figure, sizing_mode="stretch_width", css_classes=[css_class] if css_class else [],
-                                   visible=bool(getattr(shown.owner, shown.name)) if shown is not None else visible)
+        self._pane = pn.pane.Bokeh(self.figure, sizing_mode="stretch_width", css_classes=[css_class] if css_class else [])
+        # Shown and hidden through a box around the pane: a Bokeh pane whose own ``visible`` changes
+        # re-reads its figure's properties, and once the figure is on a page its stylesheets are
+        # objects the pane refuses (TypeError on every filter change that hid or showed the chart).
+        self._box = pn.Column(self._pane, sizing_mode="stretch_width", margin=0,
+                              visible=bool(getattr(shown.owner, shown.name)) if shown is not None else visible)
         if shown is not None:
             def show() -> None:
-                value = bool(getattr(shown.owner, shown.name))
-                # The figure first: the pane re-reads its figure's properties when it takes its default back.
-                self.figure.visible = value
-                self._pane.visible = value
+                self._box.visible = bool(getattr(shown.owner, shown.name))
 
             self.lifecycle.follow(shown.owner, (shown.name,), show)
         self._draw(getattr(self._frame_owner, self._frame_name))
@@ -103,7 +104,7 @@ class LiveChart(pn.viewable.Viewer):
         self._on_tap(row)
 
     def __panel__(self) -> pn.viewable.Viewable:
-        return self._pane
+        return self._box
 
 
 class StackedBarChart(LiveChart):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+from functools import partial
 from pathlib import Path
 
 import holoviews as hv
@@ -18,6 +19,7 @@ import panel as pn
 from components.data import SharedCampaign, get_shared_campaign
 from components.i18n import tr
 from components.html_text import text
+from components.page_view import session_scope
 from components.state import PAGES, URL_PARAMS, DashboardState, drop_unknown_values
 from components.upload import DEFAULT_UPLOAD_LIMIT_MB, set_upload_limit, websocket_message_limit
 
@@ -38,30 +40,66 @@ def _page_module(page: str):
 def sync_url(state: DashboardState, shared: SharedCampaign, extra: tuple[str, ...] = ()) -> None:
     """Mirror the state in the URL query string, both ways, so views can be bookmarked.
 
-    A URL is anyone's text: values param refuses (an unknown page, a malformed date) and values
-    the dataset does not know (units, periods, …) are dropped, and the user is told which."""
-    if pn.state.location is None:
+    A URL is anyone's text, so the URL is bound to a copy of the state (the query), not to the
+    state itself: values param refuses (an unknown page, a malformed date) and values the dataset
+    does not know (units, periods, …) are dropped from the query, and the user is told which;
+    only what is left reaches the state. That holds every time the URL is applied: when the
+    session is built and when the browser sends its address after the page has loaded (before,
+    that second application went straight to the state, and a period the filter's list lacks
+    bounced between browser and server for ever)."""
+    location = pn.state.location
+    if location is None:
         return
+    names = (*URL_PARAMS, *extra)
+    query = type(state)(**{name: getattr(state, name) for name in names})
     refused: list[str] = []
+    announced: set[str] = set()
+    loaded = False
 
     def apply_one_by_one(mapped: dict) -> None:
         for name, value in mapped.items():
             try:
-                state.param.update({name: value})
+                query.param.update({name: value})
             except Exception:  # noqa: BLE001 - a bad URL value is dropped, the others still apply
                 refused.append(str(value))
 
-    pn.state.location.sync(state, {name: name for name in (*URL_PARAMS, *extra)}, on_error=apply_one_by_one)
-    snapshot = shared.snapshot
-    dropped = refused + drop_unknown_values(state, snapshot.units, snapshot.periods)
-    if dropped:
-        message = text(tr("url_dropped", state.lang).format(values="、".join(dropped)[:120]))
+    def notify(message: str) -> None:
+        if pn.state.notifications is not None:
+            pn.state.notifications.warning(message, duration=10000)
 
-        def notify() -> None:  # once the page is loaded: a toast sent while it builds is lost
-            if pn.state.notifications is not None:
-                pn.state.notifications.warning(message, duration=10000)
+    def query_to_state(*_events) -> None:
+        snapshot = shared.snapshot
+        dropped = refused + drop_unknown_values(query, snapshot.units, snapshot.periods)
+        refused.clear()
+        _copy(query, state, names)
+        # The browser sends the address it was opened with once more after loading: told once.
+        dropped = [value for value in dropped if value not in announced]
+        announced.update(dropped)
+        if dropped:
+            message = text(tr("url_dropped", state.lang).format(values="、".join(dropped)[:120]))
+            if loaded:
+                notify(message)
+            else:  # a toast sent while the page builds is lost: once it has loaded
+                pn.state.onload(partial(notify, message))
 
-        pn.state.onload(notify)
+    def mark_loaded() -> None:
+        nonlocal loaded
+        loaded = True
+
+    location.sync(query, {name: name for name in names}, on_error=apply_one_by_one)
+    query_to_state()
+    pn.state.onload(mark_loaded)
+    scope = session_scope(state)
+    # After ``sync``'s own watcher on the address: the values it has just applied are checked.
+    scope.watch(location, query_to_state, "search")
+    scope.watch(state, lambda *_events: _copy(state, query, names), list(names))
+
+
+def _copy(source, target, names) -> None:
+    """The named values of ``source`` that ``target`` lacks, set on it in one update."""
+    changed = {name: getattr(source, name) for name in names if getattr(target, name) != getattr(source, name)}
+    if changed:
+        target.param.update(changed)
 
 
 def watch_revision(state: DashboardState, shared: SharedCampaign):
@@ -81,9 +119,13 @@ def watch_revision(state: DashboardState, shared: SharedCampaign):
     callback = doc.add_periodic_callback(check, REVISION_POLL_MS)
 
     def stop(_session_context) -> None:
+        # On a server Bokeh destroys the document, and the session removes its callbacks, before
+        # the session-destroyed hooks run; only a document still alive needs the removal.
+        if doc.session_context is None:
+            return
         try:
             doc.remove_periodic_callback(callback)
-        except ValueError:  # already removed with the document
+        except ValueError:  # already removed
             pass
 
     pn.state.on_session_destroyed(stop)

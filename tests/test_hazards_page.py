@@ -364,10 +364,15 @@ def test_page_shows_the_empty_state_when_nothing_matches(shared, state):
     state.search = "不可能出现的关键词"
     charts = page.select(pn.pane.Bokeh)
     alerts = [alert for alert in page.select(pn.pane.Alert) if alert.object == "当前筛选条件下没有数据。"]
-    assert len(charts) == 3 and not any(chart.visible for chart in charts)
+    assert len(charts) == 3 and not any(_shown(page, chart) for chart in charts)
     assert len(alerts) == 4 and all(alert.visible for alert in alerts)
     state.search = ""
-    assert all(chart.visible for chart in charts)
+    assert all(_shown(page, chart) for chart in charts)
+
+
+def _shown(page, chart) -> bool:
+    """A chart is shown when it and every box around it are."""
+    return chart.visible and all(box.visible for box in page.select(pn.layout.ListPanel) if chart in box.select(pn.pane.Bokeh))
 
 
 def test_page_speaks_english_on_request(shared, state):

@@ -29,3 +29,28 @@ def test_text_and_choice_labels_are_escaped():
     assert text(MARKUP) == "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;"
     assert text(None) == "" and text(float("nan")) == "" and text(12) == "12"
     assert choice_options(["章贡区", MARKUP]) == {"章贡区": "章贡区", text(MARKUP): MARKUP}
+
+
+def test_a_link_applied_again_by_the_browser_is_checked_again_and_named_once(shared, monkeypatch):
+    """The browser sends the address it was opened with once more after loading; the state only
+    ever holds checked values and the notice names the dropped ones once."""
+    import panel as pn
+    from panel.io.location import Location
+
+    from dashboards.app import sync_url
+
+    link = "?page=hazards&period_start=2031-01&units=%5B%22%E4%B8%8D%E5%AD%98%E5%9C%A8%E5%8E%BF%22%2C%22%E7%AB%A0%E8%B4%A1%E5%8C%BA%22%5D"
+    location = Location(search=link)
+    pending: list = []
+    monkeypatch.setattr(type(pn.state), "location", property(lambda self: location))
+    monkeypatch.setattr(type(pn.state), "onload", lambda self, callback, threaded=False: pending.append(callback))
+    state = DashboardState()
+    seen = []
+    state.param.watch(lambda event: seen.append((event.name, event.new)), ["units", "period_start"])
+    sync_url(state, shared)
+    assert (state.page, state.units, state.period_start) == ("hazards", ["章贡区"], "")
+    location.search = link  # the browser's second application
+    assert (state.units, state.period_start) == (["章贡区"], "")
+    assert ("period_start", "2031-01") not in seen and all("不存在县" not in value for name, value in seen if name == "units")
+    notices = [callback for callback in pending if getattr(callback, "args", None)]
+    assert [notice.args[0] for notice in notices] == ["链接中有无法识别的筛选值，已忽略：不存在县、2031-01"]

@@ -65,13 +65,26 @@ def start_server(store_dir: Path, port: int, data: list[str] | None = None, log_
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory):
-    """Base URL of a server on the sample campaign (fresh store)."""
+def server_process(tmp_path_factory):
+    """A server on the sample campaign (fresh store): its process, its URL in ``process.url``."""
     store_dir = tmp_path_factory.mktemp("store")
     port = free_port()
     process = start_server(store_dir, port)
-    yield f"http://localhost:{port}"
+    process.url = f"http://localhost:{port}"
+    yield process
     stop_server(process)
+
+
+@pytest.fixture(scope="session")
+def server(server_process):
+    """Base URL of the server on the sample campaign."""
+    return server_process.url
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def stop_server(process: subprocess.Popen) -> None:

@@ -271,6 +271,12 @@ def test_markup_in_every_url_parameter_is_dropped_or_shown_as_text(hostile_serve
         _visit(page, f"{hostile_server}{route}?{urllib.parse.urlencode(query)}")
         _assert_nothing_ran(page, dialogs, route)
         assert page.console_log.errors == []
+        # Every route names what it ignored, once, as text.
+        notice = page.locator(".notyf__message")
+        notice.first.wait_for(timeout=20_000)
+        assert "已忽略" in notice.first.inner_text() and "<img src=x" in notice.first.inner_text()
+        page.wait_for_timeout(1000)
+        assert notice.count() == 1, route
     # The meeting screen refused the slide: it shows the first one.
     assert "1/5" in page.locator(".hb-sub").first.inner_text()
     # The dashboard says which values it ignored, as text.

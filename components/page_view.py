@@ -187,8 +187,23 @@ def release_on_session_end(state: DashboardState) -> None:
         state = reference()
         if state is not None:
             release_session(state)
+        forget_panel_views(doc)
 
     pn.state.on_session_destroyed(release)
+
+
+def forget_panel_views(doc) -> None:
+    """Drop a destroyed document's entries from Panel's registry of rendered roots.
+
+    Panel registers every root it renders in ``pn.state._views`` (ref → (view, model, document,
+    comm)) and removes it in ``Viewable._server_destroy``, which knows only the documents that
+    ``server_doc`` rendered. The notification area that ``server_doc`` adds to a document outside
+    a template (the meeting screen) is rendered with ``get_root`` and never removed: its entry
+    held the document and so the whole session, ~2 MB per meeting screen opened, for ever.
+    A private Panel attribute: ``tests/test_server_limits.py`` fails loudly when it changes."""
+    views = pn.state._views
+    for ref in [ref for ref, entry in list(views.items()) if entry[2] is doc]:
+        views.pop(ref, None)
 
 
 class PageView(pn.viewable.Viewer):

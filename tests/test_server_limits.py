@@ -299,3 +299,18 @@ def test_data_page_visits_leave_no_watchers_on_the_session_upload_job(small_stor
         UploadPanel(state=state, shared=small_store).__panel__()
         counts.append(watchers())
     assert counts[0] > 0 and len(set(counts)) == 1, counts
+
+
+def test_panel_still_registers_rendered_roots_where_the_session_end_forgets_them():
+    """``forget_panel_views`` relies on Panel's private ``state._views`` (ref → (view, model,
+    document, comm)); this fails the day Panel changes it, before sessions start to leak."""
+    from components.page_view import forget_panel_views
+
+    doc, other = Document(), Document()
+    root = pn.Column(pn.pane.Markdown("x")).get_root(doc)
+    kept = pn.Column().get_root(other)
+    entry = pn.state._views[root.ref["id"]]
+    assert isinstance(entry, tuple) and len(entry) == 4 and entry[1] is root and entry[2] is doc
+    forget_panel_views(doc)
+    assert root.ref["id"] not in pn.state._views and kept.ref["id"] in pn.state._views
+    forget_panel_views(other)

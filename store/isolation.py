@@ -4,8 +4,9 @@ The reading limits of ``loaders.workbook`` refuse the hostile workbooks we know 
 second wall for the ones we do not. The server parses each uploaded file in a process of its
 own (``parse_isolated``): the parent kills it when its resident memory reaches the limit or past
 the time limit (``RLIMIT_DATA`` in the child is the hard backstop between two samples), so the
-worst file costs one refused upload with a Chinese message, never the server. Children come from a ``forkserver`` that has the loaders imported already: the server
-has threads, so forking it is unsafe, and a spawned interpreter would import pandas for every file.
+worst file costs one refused upload with a Chinese message, never the server. Children come from
+a ``forkserver`` that has the loaders imported already: the server has threads, so forking it is
+unsafe, and a spawned interpreter would import pandas for every file.
 
 The child returns only the result's JSON (``store.codec``), which the parent decodes: nothing
 the child sends is unpickled, and the message is bounded by the memory limit.
@@ -60,7 +61,8 @@ class _Popen(popen_forkserver.Popen):
     the main module in the preparation data: a child would otherwise run the parent's
     ``__main__`` script again before every parse (the server's console script, a notebook,
     pytest's runner; ~300 ms a file). The target lives in this module, which the fork server
-    has imported, so nothing of ``__main__`` is needed."""
+    has imported, so nothing of ``__main__`` is needed. A test fails when CPython's original
+    changes (``tests/test_upload_isolation.py``)."""
 
     def _launch(self, process_obj):
         prep_data = {key: value for key, value in spawn.get_preparation_data(process_obj._name).items()
@@ -84,6 +86,8 @@ class _ParseProcess(_context.Process):
     @staticmethod
     def _Popen(process_obj):
         return _Popen(process_obj)
+
+
 _preload_lock = threading.Lock()
 _preloaded = False
 
@@ -232,8 +236,8 @@ def _child_main(conn, memory_bytes: int) -> None:
     ``RLIMIT_DATA`` (private writable memory: heap, anonymous mappings) bounds what a parse can
     allocate, from Python, numpy or the Rust reader; ``RLIMIT_AS`` would also count the shared
     libraries mapped already (~390 MB of address space before any parse). It is the backstop
-    (``_DATA_LIMIT_FACTOR`` times the limit); the parent enforces the limit on resident memory. A MemoryError the
-    loaders caught and turned into a finding (``file_read_failed``, ``sheet_parse_failed``: their
+    (``_DATA_LIMIT_FACTOR`` times the limit); the parent enforces the limit on resident memory.
+    A MemoryError the loaders caught and turned into a finding (``file_read_failed``, ``sheet_parse_failed``: their
     message starts with the exception's type) refuses the whole file too: a partial read is not
     a result."""
     try:

@@ -192,3 +192,19 @@ def test_serve_options_set_the_parse_limits_of_the_server(tmp_path, monkeypatch,
     assert cli.main([*base, "--parse-timeout-s", "0"]) == cli.EXIT_FAILED
     assert "--parse-timeout-s 必须大于 0" in capsys.readouterr().err
     assert len(served) == 1
+
+
+# The standard launch that ``store.isolation._Popen._launch`` repeats without the main module.
+CPYTHON_FORKSERVER_LAUNCH_SHA256 = "214844899bd3407f72082111e993b40f7c271620be27195b878ea1e44a5f3837"
+
+
+def test_the_forkserver_launch_it_repeats_is_still_the_standard_one():
+    """``_Popen._launch`` copies CPython's ``popen_forkserver.Popen._launch`` (less the main module):
+    this fails the day a Python upgrade changes the original, so the copy is read again then."""
+    import hashlib
+    import inspect
+    from multiprocessing import popen_forkserver
+
+    source = inspect.getsource(popen_forkserver.Popen._launch)
+    assert hashlib.sha256(source.encode()).hexdigest() == CPYTHON_FORKSERVER_LAUNCH_SHA256, (
+        "CPython's forkserver launch changed: compare it with store/isolation.py _Popen._launch")

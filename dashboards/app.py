@@ -22,6 +22,7 @@ from components.html_text import text
 from components.page_view import session_scope
 from components.state import PAGES, URL_PARAMS, DashboardState, drop_unknown_values
 from components.upload import DEFAULT_UPLOAD_LIMIT_MB, set_upload_limit, websocket_message_limit
+from dashboards.cli import DEFAULT_SESSION_EXPIRY_S
 
 # Charts render with Bokeh on screen (matplotlib only in exports); Tabulator serves every table.
 hv.extension("bokeh", logo=False)
@@ -208,6 +209,7 @@ def serve(
     as_of: dt.date | None = None,
     show: bool = False,
     upload_limit_mb: float = DEFAULT_UPLOAD_LIMIT_MB,
+    session_expiry_s: float = DEFAULT_SESSION_EXPIRY_S,
 ) -> None:
     """Serve the dashboard and the meeting screen; the dataset is built once per process.
 
@@ -234,4 +236,7 @@ def serve(
         websocket_origin=[f"localhost:{port}", f"127.0.0.1:{port}"] + ([f"{address}:{port}"] if address else []),
         static_dirs={"assets": str(ASSETS)} if ASSETS.exists() else {},
         websocket_max_message_size=websocket_message_limit(),
+        # A session whose browser has gone is discarded after ``session_expiry_s``, checked twice as often.
+        unused_session_lifetime_milliseconds=int(session_expiry_s * 1000),
+        check_unused_sessions_milliseconds=max(500, int(session_expiry_s * 500)),
     )

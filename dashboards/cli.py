@@ -29,6 +29,9 @@ from store.isolation import DEFAULT_MEMORY_MB as DEFAULT_PARSE_MEMORY_MB
 from store.isolation import DEFAULT_TIMEOUT_S as DEFAULT_PARSE_TIMEOUT_S
 from store.isolation import MIN_MEMORY_MB, ParseLimits
 
+# How long a session whose browser has gone is kept (Bokeh's own default).
+DEFAULT_SESSION_EXPIRY_S = 15.0
+
 # Exit codes: 0 done (even with rejected files), 1 could not run, 2 bad command line.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -86,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"解析每个上传文件的内存上限（MB，在独立进程中解析，超出即拒绝该文件），默认 {DEFAULT_PARSE_MEMORY_MB}")
     serve.add_argument("--parse-timeout-s", type=float, default=DEFAULT_PARSE_TIMEOUT_S, metavar="SECONDS",
                        help=f"解析每个上传文件的时间上限（秒，超出即拒绝该文件），默认 {DEFAULT_PARSE_TIMEOUT_S:g}")
+    serve.add_argument("--session-expiry-s", type=float, default=DEFAULT_SESSION_EXPIRY_S, metavar="SECONDS",
+                       help=f"浏览器关闭或断开后保留会话的时间（秒），过后释放其内存，默认 {DEFAULT_SESSION_EXPIRY_S:g}")
     serve.set_defaults(handler=_run_serve)
     return parser
 
@@ -145,6 +150,8 @@ def _run_serve(args: argparse.Namespace) -> int:
     as_of = parse_as_of(args.as_of) if args.as_of else None
     if args.upload_limit_mb <= 0:
         raise CommandError("--upload-limit-mb 必须大于 0")
+    if args.session_expiry_s < 1:
+        raise CommandError("--session-expiry-s 不能小于 1 秒")
     if args.parse_memory_mb < MIN_MEMORY_MB:
         raise CommandError(f"--parse-memory-mb 不能小于 {MIN_MEMORY_MB}（解析进程本身约占 75 MB）")
     if not args.parse_timeout_s > 0:
@@ -176,7 +183,7 @@ def _run_serve(args: argparse.Namespace) -> int:
 
     print(f"看板地址：http://{args.address}:{args.port}/  （会议大屏：/meeting）", file=sys.stderr)
     serve(store=store_location, port=args.port, address=args.address, num_procs=args.num_procs, as_of=as_of, show=args.show,
-          upload_limit_mb=args.upload_limit_mb)
+          upload_limit_mb=args.upload_limit_mb, session_expiry_s=args.session_expiry_s)
     return EXIT_OK
 
 

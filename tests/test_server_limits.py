@@ -213,6 +213,10 @@ def test_serve_sets_the_upload_limit_and_a_websocket_limit_that_fits_a_chunk(mon
     assert chunk_message < kwargs["websocket_max_message_size"] <= 64 * 1024 * 1024
     app.serve(store="unused", num_procs=2)
     assert upload.UPLOAD_LIMIT_BYTES == 200 * 1024 * 1024
+    # Sessions whose browser has gone: Bokeh's 15 s by default, checked twice as often as they expire.
+    assert (calls[-1]["unused_session_lifetime_milliseconds"], calls[-1]["check_unused_sessions_milliseconds"]) == (15000, 7500)
+    app.serve(store="unused", num_procs=2, session_expiry_s=5)
+    assert (calls[-1]["unused_session_lifetime_milliseconds"], calls[-1]["check_unused_sessions_milliseconds"]) == (5000, 2500)
 
 
 def test_pn_serve_hands_the_websocket_limit_to_tornado():

@@ -48,12 +48,14 @@ def _wait_for_port(port: int, process: subprocess.Popen, timeout: float) -> None
     raise TimeoutError(f"server did not listen on {port} within {timeout}s")
 
 
-def start_server(store_dir: Path, port: int, data: list[str] | None = None, log_name: str = "server") -> subprocess.Popen:
+def start_server(store_dir: Path, port: int, data: list[str] | None = None, log_name: str = "server",
+                 options: list[str] | None = None) -> subprocess.Popen:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = open(ARTIFACTS / f"{log_name}.log", "w")
     command = [sys.executable, "-m", "dashboards.cli", "serve", "--store", str(store_dir), "--port", str(port)]
     for path in data or []:
         command += ["--data", path]
+    command += options or []
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
     try:

@@ -6,17 +6,14 @@ server stays up with bounded memory."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import (ARTIFACTS, ROOT, SERVER_START_TIMEOUT_S, TRACK_WEBSOCKET, _wait_for_port, free_port,
-                                    screenshot, stop_server, wait_ready)
+from tests.browser.conftest import (TRACK_WEBSOCKET, free_port, screenshot, start_server, stop_server,
+                                    wait_ready)
 from tests.test_bad_files import merge_bomb_bytes
 from tests.test_upload_isolation import heavy_ledger
 
@@ -43,18 +40,9 @@ MAX_SERVER_RSS_MB = 700
 
 @pytest.fixture(scope="module")
 def hostile_server(tmp_path_factory):
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    log = open(ARTIFACTS / "server-hostile-upload.log", "w")
-    command = [sys.executable, "-m", "dashboards.cli", "serve", "--store", str(tmp_path_factory.mktemp("hostile-store")),
-               "--port", str(port), "--parse-memory-mb", str(PARSE_MEMORY_MB), "--parse-timeout-s", str(PARSE_TIMEOUT_S)]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    try:
-        _wait_for_port(port, process, SERVER_START_TIMEOUT_S)
-    except Exception:
-        process.kill()
-        raise
+    process = start_server(tmp_path_factory.mktemp("hostile-store"), port, log_name="server-hostile-upload",
+                           options=["--parse-memory-mb", str(PARSE_MEMORY_MB), "--parse-timeout-s", str(PARSE_TIMEOUT_S)])
     yield f"http://localhost:{port}", process
     stop_server(process)
 

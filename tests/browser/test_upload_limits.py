@@ -4,13 +4,10 @@ server's limit (``serve --upload-limit-mb``) is refused in the browser with the 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, ROOT, SERVER_START_TIMEOUT_S, _wait_for_port, free_port, stop_server, wait_ready
+from tests.browser.conftest import free_port, start_server, stop_server, wait_ready
 
 LIMIT_MB = 30
 MB = 1024 * 1024
@@ -19,18 +16,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @pytest.fixture(scope="module")
 def limited_server(tmp_path_factory):
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    log = open(ARTIFACTS / "server-upload-limits.log", "w")
-    command = [sys.executable, "-m", "dashboards.cli", "serve", "--store", str(tmp_path_factory.mktemp("limits-store")),
-               "--port", str(port), "--upload-limit-mb", str(LIMIT_MB)]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    try:
-        _wait_for_port(port, process, SERVER_START_TIMEOUT_S)
-    except Exception:
-        process.kill()
-        raise
+    process = start_server(tmp_path_factory.mktemp("limits-store"), port, log_name="server-upload-limits",
+                           options=["--upload-limit-mb", str(LIMIT_MB)])
     yield f"http://localhost:{port}"
     stop_server(process)
 

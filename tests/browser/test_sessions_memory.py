@@ -95,4 +95,31 @@ def test_two_hundred_sessions_opened_and_expired_return_the_memory(tmp_path, bro
     log = (Path(__file__).resolve().parents[1] / "artifacts" / "server-sessions.log").read_text()
     # Every session-end hook ran cleanly.
     assert "on_session_destroyed callback" not in log
-    assert "Traceback" not in log
+    assert _tracebacks_but_closed_pages(log) == []
+
+
+# A page closed while the server was still sending to it: Tornado's write task fails with
+# WebSocketClosedError and asyncio logs it as never retrieved. Nothing of the server's is wrong.
+CLOSED_PAGE = "tornado.websocket.WebSocketClosedError"
+
+
+def _tracebacks_but_closed_pages(log: str) -> list[str]:
+    """The log's tracebacks, each with the lines up to its exception, less closed-page ones."""
+    blocks, current = [], None
+    for line in log.splitlines():
+        if line.startswith("Traceback (most recent call last):"):
+            current = [line]
+            blocks.append(current)
+        elif current is not None:
+            current.append(line)
+            if line and not line.startswith((" ", "\t")) and not line.startswith("During handling"):
+                current = None
+    # A chained traceback is one failure: judge it by its last exception.
+    failures, chain = [], []
+    for block in blocks:
+        chain.append(block)
+        if not block[-1].startswith("tornado.iostream.StreamClosedError"):
+            failures.append(chain)
+            chain = []
+    return ["\n".join(line for b in c for line in b) for c in failures
+            if not c[-1][-1].startswith(CLOSED_PAGE)]

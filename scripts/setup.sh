@@ -9,9 +9,11 @@ cd "$(dirname "$0")/.."
 with_tests=0
 [ "${1:-}" = "--test" ] && with_tests=1
 
-# Debian packages: CJK fonts for charts and exports; chromium for the browser tests.
-packages=(fonts-noto-cjk)
-[ "$with_tests" = 1 ] && packages+=(chromium)
+# Debian packages: CJK fonts for charts and exports (Noto for charts; AR PL UMing, a Song face,
+# and WenQuanYi Micro Hei, a Hei face, for the PDFs: ReportLab embeds TrueType outlines only);
+# chromium for the browser tests, poppler-utils (pdffonts, pdftoppm) to check the PDFs.
+packages=(fonts-noto-cjk fonts-arphic-uming fonts-wqy-microhei)
+[ "$with_tests" = 1 ] && packages+=(chromium poppler-utils)
 python3 -m venv --help >/dev/null 2>&1 || packages+=(python3-venv)
 missing=()
 for pkg in "${packages[@]}"; do

@@ -33,7 +33,7 @@ STORE_FILE_NAME = "hazardboard.sqlite"
 INGEST_WORKERS = min(2, os.cpu_count() or 1)
 
 # Bump with a migration step in ``_migrate`` whenever a table, or what a row means, changes.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # SQLite: how long a writer waits for another's write transaction before giving up. Write
 # transactions are short (one file each), so 30 s means something is wrong, not busy.
@@ -103,6 +103,47 @@ submissions = sa.Table(
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("superseded_by_file_id", sa.Integer, sa.ForeignKey("files.id")),
     sa.Index("ix_submissions_unit_period", "unit", "period"),
+)
+
+# Officers' annotations (store/annotations.py, docs/ANNOTATIONS.md): one row per annotation, its
+# current state; never deleted. The subject columns are fixed at creation, the rest change by
+# edits, each of which adds the full state after it to annotation_versions.
+annotations = sa.Table(
+    "annotations", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("subject_kind", sa.String(16), nullable=False),  # hazard | unit | figure | view
+    sa.Column("subject_key", sa.Text, nullable=False, index=True),  # annotations.Subject.key
+    sa.Column("hazard_id", sa.String(64), index=True),
+    sa.Column("unit", sa.Text, index=True),
+    sa.Column("indicator", sa.String(64)),
+    sa.Column("period", sa.String(7)),
+    sa.Column("page", sa.String(64)),
+    sa.Column("query", sa.Text),
+    sa.Column("text", sa.Text, nullable=False),  # Markdown source, as written
+    sa.Column("tag", sa.String(32)),
+    sa.Column("follow_up", sa.Date),
+    sa.Column("status", sa.String(16), nullable=False),  # open | resolved
+    sa.Column("author", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_by", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    # Optimistic concurrency: an edit updates WHERE id = ? AND version = ? and adds 1.
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+annotation_versions = sa.Table(
+    "annotation_versions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("annotation_id", sa.Integer, sa.ForeignKey("annotations.id"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("change", sa.String(16), nullable=False),  # created | edited | resolved | reopened
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("tag", sa.String(32)),
+    sa.Column("follow_up", sa.Date),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("editor", sa.Text, nullable=False),
+    sa.Column("edited_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("annotation_id", "version", name="uq_annotation_versions_annotation_version"),
 )
 
 
@@ -586,6 +627,10 @@ def _migrate(conn: Connection) -> None:
         if oversized:
             conn.execute(files.update().where(files.c.id.in_(oversized)).values(content=b"", content_kept=False))
         version = 4
+    if version < 5:
+        # Annotations: two new tables, created empty by ``metadata.create_all`` before this runs;
+        # nothing stored before changes. A version-4 program would not know them, hence the version.
+        version = 5
     codec = conn.execute(sa.select(schema_info.c.value).where(schema_info.c.key == "codec_format")).scalar()
     if codec != str(CODEC_FORMAT):
         conn.execute(files.update().values(parser_version=STALE_PARSER_VERSION))

@@ -92,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--session-expiry-s", type=float, default=DEFAULT_SESSION_EXPIRY_S, metavar="SECONDS",
                        help=f"浏览器关闭或断开后保留会话的时间（秒），过后释放其内存，默认 {DEFAULT_SESSION_EXPIRY_S:g}")
     serve.set_defaults(handler=_run_serve)
+
+    boards = commands.add_parser("boards", help="按单位生成安全生产责任公示牌（附件1）PDF，每家企业一页")
+    boards.add_argument("paths", nargs="*", metavar="PATH", help="直接读取的 Excel 文件或文件夹；不指定时读取数据库")
+    _add_store_option(boards)
+    boards.add_argument("--unit", metavar="NAME", help="只生成这个单位的公示牌（可写简称，如“章贡”“经开区”）")
+    boards.add_argument("--out", required=True, metavar="DIR", help="PDF 的输出文件夹（不存在时新建）")
+    boards.set_defaults(handler=_run_boards)
     return parser
 
 
@@ -184,6 +191,35 @@ def _run_serve(args: argparse.Namespace) -> int:
     print(f"看板地址：http://{args.address}:{args.port}/  （会议大屏：/meeting）", file=sys.stderr)
     serve(store=store_location, port=args.port, address=args.address, num_procs=args.num_procs, as_of=as_of, show=args.show,
           upload_limit_mb=args.upload_limit_mb, session_expiry_s=args.session_expiry_s)
+    return EXIT_OK
+
+
+def _run_boards(args: argparse.Namespace) -> int:
+    from briefing.boards import BoardsError, write_boards  # ReportLab is imported only for the PDFs
+    from briefing.fonts import FontMissingError
+
+    if args.paths:
+        _require_some_path(args.paths)
+        with ProgressBar("读取", always=False) as progress:
+            campaign = loaders.load_paths(args.paths, progress=progress, workers=INGEST_WORKERS)
+        where = "所读取的文件中"
+    else:
+        with Store(args.store) as store:
+            campaign = store.campaign()
+            where = f"数据库“{store.display_url}”中"
+    registry = campaign.registry
+    if not len(registry):
+        raise CommandError(f"{where}没有公示牌信息（附件1），未生成任何文件。请先导入各单位报送的公示牌表格。")
+    try:
+        written = write_boards(registry, Path(args.out), unit=args.unit)
+    except (BoardsError, FontMissingError) as error:
+        raise CommandError(str(error)) from None
+    except OSError as error:
+        raise CommandError(f"无法写入输出文件夹 {args.out}：{error.strerror or error}") from None
+    for board_file in written:
+        print(f"{board_file.path}：{board_file.unit} 公示牌 {board_file.boards} 张（{board_file.boards} 页）")
+    total = sum(f.boards for f in written)
+    print(f"共生成 {len(written)} 个 PDF 文件，{total} 张公示牌，保存在 {args.out}")
     return EXIT_OK
 
 

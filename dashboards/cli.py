@@ -11,6 +11,7 @@ import datetime as dt
 import importlib.metadata
 import importlib.resources
 import json
+import re
 import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -92,6 +93,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--session-expiry-s", type=float, default=DEFAULT_SESSION_EXPIRY_S, metavar="SECONDS",
                        help=f"浏览器关闭或断开后保留会话的时间（秒），过后释放其内存，默认 {DEFAULT_SESSION_EXPIRY_S:g}")
     serve.set_defaults(handler=_run_serve)
+
+    brief = commands.add_parser("brief", help="生成一期简报包：Word、PDF、Excel 汇总表、会议幻灯片和图表图片")
+    brief.add_argument("paths", nargs="*", metavar="PATH", help="直接读取的 Excel 文件或文件夹；不指定时读取数据库（含工作批注）")
+    _add_store_option(brief)
+    brief.add_argument("--period", required=True, metavar="YYYY-MM", help="简报所报告的期次（月份），如 2023-08")
+    brief.add_argument("--as-of", metavar="YYYY-MM-DD", help="统计日期（判断逾期），也是简报落款日期；默认为数据的统计日期")
+    brief.add_argument("--unit", metavar="NAME", help="只报告这个单位（可写简称）；默认全市")
+    brief.add_argument("--issue-no", type=int, metavar="N", help="第 N 期；默认按期次排序（2023年5月为第1期）")
+    brief.add_argument("--out", required=True, metavar="DIR", help="输出文件夹（不存在时新建）")
+    brief.set_defaults(handler=_run_brief)
 
     boards = commands.add_parser("boards", help="按单位生成安全生产责任公示牌（附件1）PDF，每家企业一页")
     boards.add_argument("paths", nargs="*", metavar="PATH", help="直接读取的 Excel 文件或文件夹；不指定时读取数据库")
@@ -194,19 +205,62 @@ def _run_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _campaign_source(args: argparse.Namespace, as_of: dt.date | None = None, with_annotations: bool = False):
+    """The campaign of the PATHs given (read directly, as ``summary`` does) or else of the store:
+    (campaign, where it came from in Chinese, the store's annotations or None)."""
+    if args.paths:
+        _require_some_path(args.paths)
+        with ProgressBar("读取", always=False) as progress:
+            campaign = loaders.load_paths(args.paths, as_of, progress=progress, workers=INGEST_WORKERS)
+        return campaign, "所读取的文件中", None
+    with Store(args.store) as store:
+        campaign = store.campaign(as_of)
+        annotations = None
+        if with_annotations:
+            from store.annotations import list_annotations, mark_orphans
+
+            annotations = mark_orphans(list_annotations(store), campaign)
+        return campaign, f"数据库“{store.display_url}”中", annotations
+
+
+def _run_brief(args: argparse.Namespace) -> int:
+    from briefing.fonts import FontMissingError
+    from briefing.pack import build_pack
+    from metrics.briefing import BriefingScopeError
+
+    if not re.fullmatch(r"\d{4}-\d{2}", args.period.strip()):
+        raise CommandError(f"--period 的期次“{args.period}”无效，请按“年-月”格式填写，例如 2023-08。", EXIT_USAGE)
+    if args.issue_no is not None and args.issue_no < 1:
+        raise CommandError("--issue-no 必须是正整数", EXIT_USAGE)
+    as_of = parse_as_of(args.as_of) if args.as_of else None
+    campaign, _where, annotations = _campaign_source(args, as_of, with_annotations=True)
+    with ProgressBar("生成简报", always=False, unit="步") as progress:
+        try:
+            pack = build_pack(campaign, args.period.strip(), args.unit, annotations=annotations,
+                              issue_no=args.issue_no, issue_date=as_of, progress=progress)
+        except (BriefingScopeError, FontMissingError) as error:
+            raise CommandError(str(error)) from None
+    try:
+        written = pack.write(Path(args.out))
+    except OSError as error:
+        raise CommandError(f"无法写入输出文件夹 {args.out}：{error.strerror or error}") from None
+    figures = pack.figures
+    print(f"{figures.scope_label} {figures.period} 简报（第{pack.issue_no}期，{pack.issue_date:%Y-%m-%d}）：")
+    for path in written:
+        print(f"{path}（{_size_text(path.stat().st_size)}）")
+    print(f"共 {len(written)} 个文件，保存在 {args.out}")
+    return EXIT_OK
+
+
+def _size_text(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{max(1, round(size / 1024))} KB"
+
+
 def _run_boards(args: argparse.Namespace) -> int:
     from briefing.boards import BoardsError, write_boards  # ReportLab is imported only for the PDFs
     from briefing.fonts import FontMissingError
 
-    if args.paths:
-        _require_some_path(args.paths)
-        with ProgressBar("读取", always=False) as progress:
-            campaign = loaders.load_paths(args.paths, progress=progress, workers=INGEST_WORKERS)
-        where = "所读取的文件中"
-    else:
-        with Store(args.store) as store:
-            campaign = store.campaign()
-            where = f"数据库“{store.display_url}”中"
+    campaign, where, _ = _campaign_source(args)
     registry = campaign.registry
     if not len(registry):
         raise CommandError(f"{where}没有公示牌信息（附件1），未生成任何文件。请先导入各单位报送的公示牌表格。")
@@ -244,8 +298,9 @@ def _bundled_campaign_folder() -> Path:
 class ProgressBar:
     """A ``(index, total, name)`` callback drawing a tqdm bar on stderr (only on a terminal unless ``always``)."""
 
-    def __init__(self, description: str, always: bool):
+    def __init__(self, description: str, always: bool, unit: str = "个文件"):
         self.description = description
+        self.unit = unit
         self.enabled = always or sys.stderr.isatty()
         self.bar: tqdm | None = None
 
@@ -253,7 +308,7 @@ class ProgressBar:
         if not self.enabled:
             return
         if self.bar is None:
-            self.bar = tqdm(total=total, desc=self.description, unit="个文件", file=sys.stderr, dynamic_ncols=True)
+            self.bar = tqdm(total=total, desc=self.description, unit=self.unit, file=sys.stderr, dynamic_ncols=True)
         self.bar.update(index - self.bar.n)
         self.bar.set_postfix_str(name, refresh=True)
 

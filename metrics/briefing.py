@@ -10,7 +10,7 @@ Excel, slides) reads a ``BriefingFigures``; none computes a figure of its own.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -61,6 +61,8 @@ class BriefingFigures:
     supervised: pd.DataFrame          # hazards in scope under province/city/county supervision
     stalled: pd.DataFrame             # supervised hazards past their 30/60-day clock without progress
     annotations: pd.DataFrame         # officers' annotations whose subject is in scope
+    # overview.latest_cumulative up to the period, units in scope: every key of 附件3/附件4 (the 汇总表)
+    latest: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def scope_label(self) -> str:
@@ -134,7 +136,8 @@ def briefing_figures(campaign: Campaign, period: str | None = None, unit: str | 
             ["days_to_deadline", "unit", "enterprise"], kind="stable").reset_index(drop=True),
         supervised=hazards[hazards["supervision_level"].isin(("province", "city", "county"))].reset_index(drop=True),
         stalled=review[review["hazard_id"].isin(hazards["hazard_id"])].reset_index(drop=True),
-        annotations=annotations_in_scope(annotations, unit),
+        annotations=annotations_in_scope(annotations, unit, campaign.unique_hazards),
+        latest=latest.reset_index(drop=True),
     )
 
 
@@ -184,6 +187,19 @@ def _per_unit(latest: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
     return _by_unit_order(wide)
 
 
+def form_summary(latest: pd.DataFrame, unit_types: tuple[str, ...],
+                 keys: tuple[str, ...]) -> tuple[pd.DataFrame, dict[str, float | None]]:
+    """A 汇总表 (附件3/附件4 consolidated): one row per unit of ``unit_types`` in ``latest`` (columns
+    unit, unit_type and one per key: its latest cumulative value, missing when not reported), in the
+    contract's unit order; and the 合计 per key: the sum over the units that reported it (None if none)."""
+    rows = latest[latest["unit_type"].isin(unit_types)] if not latest.empty else latest
+    if rows.empty:
+        return pd.DataFrame(columns=["unit", "unit_type", *keys]), {key: None for key in keys}
+    wide = _by_unit_order(overview.wide_values(rows, keys).reset_index())
+    totals = {key: (float(wide[key].sum()) if wide[key].notna().any() else None) for key in keys}
+    return wide, totals
+
+
 def _totals(latest: pd.DataFrame, in_period: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
     """Per key: the sum of units' latest cumulative values, the sum of the period's increments, units reporting."""
     rows = []
@@ -201,12 +217,23 @@ def _by_unit_order(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(_order=order).sort_values(["_order", "unit"]).drop(columns="_order").reset_index(drop=True)
 
 
-def annotations_in_scope(annotations: pd.DataFrame | None, unit: str | None) -> pd.DataFrame:
-    """The annotations a pack carries: all for 全市, a unit's own (its hazards, figures, the unit) otherwise."""
+def annotations_in_scope(annotations: pd.DataFrame | None, unit: str | None,
+                         unique_hazards: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The annotations a pack carries: all for 全市, a unit's own (its hazards, figures, the unit) otherwise.
+
+    A hazard annotation is stored by ``hazard_id`` alone: its unit is the hazard's, looked up here
+    (an orphaned hazard's stays empty, so a unit's pack cannot place it; the 全市 pack lists it)."""
     if annotations is None:
         return pd.DataFrame()
-    if unit is None or annotations.empty or "unit" not in annotations.columns:
-        return annotations.reset_index(drop=True)
+    annotations = annotations.reset_index(drop=True)
+    if annotations.empty or "unit" not in annotations.columns:
+        return annotations
+    if unique_hazards is not None and "hazard_id" in annotations.columns:
+        hazard_units = unique_hazards.drop_duplicates("hazard_id").set_index("hazard_id")["unit"]
+        missing = annotations["unit"].isna() & annotations["hazard_id"].notna()
+        annotations.loc[missing, "unit"] = annotations.loc[missing, "hazard_id"].map(hazard_units)
+    if unit is None:
+        return annotations
     return annotations[annotations["unit"] == unit].reset_index(drop=True)
 
 

@@ -40,6 +40,11 @@ _WRAPPED_LEDGER_LABELS = {
 _LEDGER_GROUP_LABEL = "整改情况"
 _LEDGER_GROUPED = ("deadline", "progress")
 _LEDGER_NOTE = "注：整改期限填写具体日期；整改进展填写已整改、整改中或未整改。"
+# Column widths of 附件2 (with and without the 所属行业领域 column).
+LEDGER_WIDTHS = (6, 12, 26, 12, 36, 30, 22, 14, 12)
+GROUPED_LEDGER_WIDTHS = (6, 12, 26, 36, 30, 22, 14, 12)
+# The unit column of a consolidated 汇总表, by form.
+WIDE_UNIT_LABELS = {3: "县市区", 4: "部门"}
 
 # 附件3/附件4 as printed: sections merged down the left edge, each row two items.
 # An item is an indicator key, or the first key of a PAIR_LABELS entry (the
@@ -130,6 +135,11 @@ def save_workbook(workbook: Workbook, path: Path) -> None:
             fixed = zipfile.ZipInfo(info.filename, date_time=_FIXED_TIME.timetuple()[:6])
             fixed.compress_type = zipfile.ZIP_DEFLATED
             target.writestr(fixed, core if info.filename == _CORE_PART else source.read(info.filename))
+
+
+def ledger_filler_text(unit_label: str | None) -> str:
+    """The line above the 附件2 header: 填报单位（盖章）：… 填报人： 联系电话："""
+    return f"填报单位（盖章）：{unit_label or ''}　　填报人：　　联系电话："
 
 
 def form_items(form: int) -> list[str]:
@@ -239,7 +249,7 @@ def write_ledger(
         _line(ws, row, width, title, font=_TITLE_FONT, align=_CENTER)
         row += 1
     if filler_line:
-        _line(ws, row, width, f"填报单位（盖章）：{unit_label or ''}　　填报人：　　联系电话：")
+        _line(ws, row, width, ledger_filler_text(unit_label))
         row += 1
     labels = [_WRAPPED_LEDGER_LABELS.get(key, LEDGER_COLUMNS[key]) if wrap_headers else LEDGER_COLUMNS[key]
               for key in keys]
@@ -291,7 +301,7 @@ def write_ledger(
         row += 1
     if note_row:
         _line(ws, row, width, _LEDGER_NOTE)
-    _set_widths(ws, (6, 12, 26, 36, 30, 22, 14, 12) if grouped else (6, 12, 26, 12, 36, 30, 22, 14, 12))
+    _set_widths(ws, GROUPED_LEDGER_WIDTHS if grouped else LEDGER_WIDTHS)
     return written
 
 
@@ -386,10 +396,27 @@ def _write_form_value(ws: Worksheet, row: int, column: int, item: str, values: M
     return {keys[0]: first_ref, keys[1]: first_ref}
 
 
-def _pair_sub_label(key: str) -> str:
+def pair_sub_label(key: str) -> str:
     """Sub-column heading under a pair label: its unit (次, 万元) or its own "其中…" label."""
     indicator = INDICATOR_BY_KEY[key]
     return indicator.label if indicator.label.startswith("其中") else indicator.unit_label
+
+
+def wide_form_columns(form: int, *, split: bool = True) -> list[tuple[str, str, str | None]]:
+    """The value columns of a 汇总表 in printed order: (section, item, key in that column).
+
+    A pair item (行政处罚（次，万元）…) takes two columns, one per key, when ``split``;
+    otherwise one column whose key is None (both values joined in one cell)."""
+    columns: list[tuple[str, str, str | None]] = []
+    for section, section_rows in FORM_SECTIONS[form]:
+        for items in section_rows:
+            for item in (i for i in items if i):
+                keys = pair_keys(item)
+                if keys and split:
+                    columns.extend((section, item, key) for key in keys)
+                else:
+                    columns.append((section, item, None if keys else item))
+    return columns
 
 
 def write_wide_form(
@@ -412,15 +439,7 @@ def write_wide_form(
     empty, as officers leave it for the formula. Returns (row index, key) -> cell.
     """
     split = pair_columns == "split"
-    columns: list[tuple[str, str, str | None]] = []  # (section, item, key in that column or None for a joined pair)
-    for section, section_rows in FORM_SECTIONS[form]:
-        for items in section_rows:
-            for item in (i for i in items if i):
-                keys = pair_keys(item)
-                if keys and split:
-                    columns.extend((section, item, key) for key in keys)
-                else:
-                    columns.append((section, item, None if keys else item))
+    columns = wide_form_columns(form, split=split)
     width = 2 + len(columns)
     row = 1
     _line(ws, row, width, title, font=_TITLE_FONT, align=_CENTER)
@@ -428,7 +447,7 @@ def write_wide_form(
     header_height = 1 + int(section_row) + int(split)
     label_row = row + int(section_row)
     _merge(ws, row, 1, row + header_height - 1, 1, "序号", font=_HEADER_FONT)
-    _merge(ws, row, 2, row + header_height - 1, 2, "县市区" if form == 3 else "部门", font=_HEADER_FONT)
+    _merge(ws, row, 2, row + header_height - 1, 2, WIDE_UNIT_LABELS[form], font=_HEADER_FONT)
     column = 3
     while column - 3 < len(columns):
         section, item, _ = columns[column - 3]
@@ -440,7 +459,7 @@ def write_wide_form(
         if span == 2:
             _merge(ws, label_row, column, label_row, column + 1, label, font=_HEADER_FONT)
             for offset, key in enumerate(pair_keys(item)):
-                _put(ws, label_row + 1, column + offset, _pair_sub_label(key), font=_HEADER_FONT)
+                _put(ws, label_row + 1, column + offset, pair_sub_label(key), font=_HEADER_FONT)
         else:
             _merge(ws, label_row, column, row + header_height - 1, column, label, font=_HEADER_FONT)
         column += span

@@ -116,7 +116,7 @@ def _styles() -> dict[str, ParagraphStyle]:
     song, hei = fonts.body, fonts.heading
     base = dict(fontName=song, fontSize=BODY_PT, leading=28, wordWrap="CJK")
     return {
-        "title": ParagraphStyle("title", fontName=song, fontSize=30, leading=42, textColor=RED, alignment=TA_CENTER,
+        "title": ParagraphStyle("title", fontName=hei, fontSize=28, leading=42, textColor=RED, alignment=TA_CENTER,
                                 wordWrap="CJK", spaceBefore=6, spaceAfter=10),
         "issue": ParagraphStyle("issue", **base, alignment=TA_CENTER),
         "subtitle": ParagraphStyle("subtitle", **base, alignment=TA_CENTER),

@@ -231,7 +231,7 @@ class _Writer:
     def _ranking_of_unit(self) -> tuple[str, pd.Series | None, pd.DataFrame]:
         """For a unit's pack: its peers' label, its ranking row (None if unranked) and the peers' ranking."""
         ranking = self.f.department_ranking if self._unit_type() == "department" else self.f.county_ranking
-        label = "市直部门" if self._unit_type() == "department" else "各县（市、区）"
+        label = {"department": "市直部门", "zone": "各县（市、区）和功能区"}.get(self._unit_type(), "各县（市、区）")
         rows = ranking[ranking["unit"] == self.f.unit]
         return label, (rows.iloc[0] if len(rows) else None), ranking
 
@@ -279,7 +279,10 @@ class _Writer:
             if f.previous_kpis is not None:
                 found = change(k.hazards_found, f.previous_kpis.hazards_found)
                 fixed = change(k.rectified, f.previous_kpis.rectified)
-                text += f"，比{month_end(f.previous_period)}{_delta(found, '条')}，已整改{_delta(fixed, '条')}"
+                if found == 0 and fixed == 0:
+                    text += f"，与{month_end(f.previous_period)}持平"
+                else:
+                    text += f"，比{month_end(f.previous_period)}{_delta(found, '条')}，已整改{_delta(fixed, '条')}"
             parts.append(text + "。")
         else:
             parts.append(f"{self.until}，{self.scope}尚未报送调度表，以下据隐患台账统计。")
@@ -307,10 +310,14 @@ class _Writer:
         blocks: list[Block] = []
         if self.has_forms:
             who = (f"共有{k.units_reporting}个县（市、区）、功能区和市直部门报送调度表，" if f.unit is None else "")
-            text = (f"{self.until}，{self.scope}{who}累计排查重大事故隐患{number(k.hazards_found)}条，"
-                    f"其中企业自查发现{number(k.self_found)}条、部门检查发现{number(k.dept_found)}条；"
-                    f"已整改{number(k.rectified)}条（企业自查隐患已整改{number(k.self_rectified)}条、"
-                    f"部门检查隐患已整改{number(k.dept_rectified)}条），整改率{rate(k.rectification_rate)}。")
+            if f.unit is not None and self._unit_type() == "department":  # 附件4 has no 企业自查 figures
+                text = (f"{self.until}，{self.scope}累计排查重大事故隐患{number(k.hazards_found)}条，"
+                        f"已整改{number(k.rectified)}条，整改率{rate(k.rectification_rate)}。")
+            else:
+                text = (f"{self.until}，{self.scope}{who}累计排查重大事故隐患{number(k.hazards_found)}条，"
+                        f"其中企业自查发现{number(k.self_found)}条、部门检查发现{number(k.dept_found)}条；"
+                        f"已整改{number(k.rectified)}条（企业自查隐患已整改{number(k.self_rectified)}条、"
+                        f"部门检查隐患已整改{number(k.dept_rectified)}条），整改率{rate(k.rectification_rate)}。")
             if f.previous_kpis is not None:
                 p = f.previous_kpis
                 text += (f"与{month_end(f.previous_period)}相比，排查隐患{_delta(change(k.hazards_found, p.hazards_found), '条')}，"
@@ -566,8 +573,9 @@ class _Writer:
                 rows.append((str(i), clean(r.unit), clean(r.enterprise), clean(r.description), _deadline(r.deadline),
                              clean(r.progress_raw) or STATUS_LABELS.get(clean(r.status), clean(r.status)),
                              SUPERVISION_LABELS.get(clean(r.supervision_level), clean(r.supervision_level))))
-            blocks.append(Table(("序号", "单位", "企业（项目）", "隐患描述", "整改期限", "整改进展", "督办层级"),
-                                tuple(rows), "逾期未整改重大事故隐患", (0.9, 1.8, 3, 3.6, 2, 1.7, 1.7)))
+            blocks.append(self._own_rows(Table(("序号", "单位", "企业（项目）", "隐患描述", "整改期限", "整改进展",
+                                                "督办层级"), tuple(rows), "逾期未整改重大事故隐患",
+                                               (0.9, 1.8, 3, 3.6, 2, 1.7, 1.7))))
             rest = change(k.overdue, len(rows))
             if rest is not None and rest > 0:
                 blocks.append(Paragraph(f"另有{number(rest)}条逾期隐患未列出，详见Excel汇总表。", "note"))
@@ -589,9 +597,20 @@ class _Writer:
                       SUPERVISION_LABELS.get(clean(r.supervision_level), clean(r.supervision_level)),
                       _deadline(r.supervised_since), count(r.days_supervised), count(r.limit_days))
                      for r in f.stalled.itertuples())
-        blocks.append(Table(("单位", "企业（项目）", "隐患描述", "督办层级", "督办起始", "已督办（天）", "时限（天）"),
-                            rows, "超过时限未取得实质性进展的挂牌督办隐患", (1.8, 3, 3.6, 1.7, 2, 1.5, 1.3)))
+        blocks.append(self._own_rows(Table(("单位", "企业（项目）", "隐患描述", "督办层级", "督办起始", "已督办（天）",
+                                            "时限（天）"), rows, "超过时限未取得实质性进展的挂牌督办隐患",
+                                           (1.8, 3, 3.6, 1.7, 2, 1.5, 1.3))))
         return tuple(blocks)
+
+    def _own_rows(self, table: Table) -> Table:
+        """A unit's pack lists only its own hazards: the 单位 column goes."""
+        if self.f.unit is None or "单位" not in table.headers:
+            return table
+        drop = table.headers.index("单位")
+
+        def keep(values):
+            return tuple(value for i, value in enumerate(values) if i != drop)
+        return Table(keep(table.headers), tuple(keep(row) for row in table.rows), table.title, keep(table.widths))
 
     # -- 七、工作批注
 

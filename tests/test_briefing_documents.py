@@ -275,3 +275,26 @@ def test_markup_in_names_is_printed_literally(figures, charts, tmp_path):
     pdf = re.sub(r"\s+", "", "".join(page.extract_text() for page in PdfReader(tmp_path / "nasty.pdf").pages))
     assert NASTY in pdf and "单位<i>&amp;" in pdf
 
+
+
+# --- the same figures as the workbook -----------------------------------------------------------
+
+@pytest.mark.parametrize("scope", ["city", "unit"])
+def test_every_number_in_the_word_text_is_in_the_workbook(built, figures, unit_figures, scope, tmp_path):
+    workbook = pytest.importorskip("briefing.workbook")
+    openpyxl = pytest.importorskip("openpyxl")
+    workbook.write_workbook(figures if scope == "city" else unit_figures, tmp_path / "pack.xlsx", ISSUE_DATE)
+    known: set[float] = set()
+    for sheet in openpyxl.load_workbook(tmp_path / "pack.xlsx").worksheets:
+        for row in sheet.iter_rows(values_only=True):
+            for value in row:
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    known |= {round(float(value), 6), round(float(value), 1), round(float(value) * 100, 1)}
+                elif isinstance(value, str):
+                    known |= {float(number) for number in re.findall(r"\d+(?:\.\d+)?", value)}
+                elif isinstance(value, (dt.date, dt.datetime)):
+                    known |= {float(value.year), float(value.month), float(value.day)}
+    text = "\n".join(_docx_texts(built[scope, "docx", 1]))
+    text = re.sub(r"\d{4}年\d{1,2}月\d{1,2}日|\d{1,2}月底|第\d+期", "", text)  # dates, the issue number
+    unknown = {number for number in re.findall(r"\d+(?:\.\d+)?", text) if float(number) not in known}
+    assert not unknown

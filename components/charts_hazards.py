@@ -24,6 +24,7 @@ register_labels({
     "chart_by_unit": ("各单位隐患数（按行业领域）", "Hazards by unit and sector"),
     "chart_heatmap": ("单位 × 行业领域", "Unit × sector"),
     "chart_status_over_time": ("各月整改状态", "Rectification status by period"),
+    "chart_sector_status": ("各行业领域隐患整改情况", "Hazards by sector and status"),
 })
 
 SECTOR_COLORS = dict(zip(
@@ -87,3 +88,21 @@ def status_over_time_bars(counts: pd.DataFrame, lang: str = "zh") -> hv.Bars:
         legend_position="right", shared_axes=False, title=tr("chart_status_over_time", lang), backend="bokeh",
     )
     return bars.opts(stacked=not data.empty, xrotation=45, title=tr("chart_status_over_time", lang), backend="matplotlib")
+
+
+def sector_status_bars(counts: pd.DataFrame, lang: str = "zh") -> hv.Bars:
+    """Hazards per sector (rows, in the frame's order) stacked by status, from rows of sector, status, count
+    (``metrics.briefing.sector_counts`` melted)."""
+    labels = {status: status_label(status, lang) for status in STATUSES}
+    data = counts.assign(sector=counts["sector"].map(lambda key: sector_label(key, lang)),
+                         status=counts["status"].map(labels))
+    colors = {labels[status]: STATUS_COLORS[status] for status in STATUSES}
+    dims = _dimensions(lang)
+    # The statuses in a fixed order, so matplotlib's colour cycle meets them in the order of ``colors``.
+    status_dim = hv.Dimension("status", label=tr("statuses", lang), values=list(colors))
+    bars = hv.Bars(data, [dims["sector"], status_dim], dims["count"]).opts(
+        stacked=not data.empty, cmap=colors, invert_axes=True, invert_yaxis=True, responsive=True, height=CHART_HEIGHT,
+        tools=["hover"], legend_position="right", shared_axes=False, title=tr("chart_sector_status", lang), backend="bokeh",
+    )
+    return bars.opts(stacked=not data.empty, invert_axes=True, invert_yaxis=True, color=hv.Cycle(list(colors.values())),
+                     edgecolor="none", legend_position="top", xlabel="", title=tr("chart_sector_status", lang), backend="matplotlib")

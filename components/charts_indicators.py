@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 import components.chart_style  # noqa: F401  (CJK fonts for matplotlib)
+from components.chart_style import bar_colours
 from components.i18n import indicator_label, register_labels, tr, unit_type_label
 from loaders.reference import INDICATOR_BY_KEY
 
@@ -56,7 +57,8 @@ def format_value(value: float, key: str) -> str:
     """A figure as officers write it: counts whole, money in 万元 with two decimals."""
     if pd.isna(value):
         return ""
-    if INDICATOR_BY_KEY[key].kind == "money":
+    indicator = INDICATOR_BY_KEY.get(key)  # others (hazards found, a sum of keys) are counts
+    if indicator is not None and indicator.kind == "money":
         return f"{value:,.2f}"
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
@@ -73,19 +75,32 @@ def _styled(element, shared: dict, bokeh: dict | None = None):
     return element.opts(backend="bokeh", **shared, **(bokeh or {}))
 
 
+def _labels_on_categories(plot, element) -> None:
+    """matplotlib draws categorical bars at 0, 1, 2 … (in the order of the categories) but places a
+    label at its category's name, which its numeric axis cannot convert: move each label to its bar."""
+    categories = list(dict.fromkeys(element.dimension_values(0)))
+    inverted = plot.invert_axes
+    for artist, category in zip(plot.handles.get("artist", []), element.dimension_values(0)):
+        x, y = artist.get_position()
+        position = categories.index(category)
+        artist.set_position((x, position) if inverted else (position, y))
+
+
 def _height(rows: int) -> int:
     return max(160, rows * ROW_HEIGHT_PX + CHART_PADDING_PX)
 
 
 def unit_ranking_chart(values: pd.DataFrame, key: str, lang: str = "zh", selected: tuple[str, ...] = (),
-                       title: str = "") -> hv.Overlay:
+                       title: str = "", value_label: str = "") -> hv.Overlay:
     """Horizontal bars of the latest cumulative value per unit, largest on top; "未报送" where missing.
 
     ``values`` is ``metrics.indicators.unit_values`` output; ``selected`` units keep
     their colour and the others are muted. The bars carry the tap tool: a click
-    selects a row of the bar element's data (see ``Selection1D``).
+    selects a row of the bar element's data (see ``Selection1D``). ``value_label`` names the
+    value axis of a figure that is not an indicator of the forms (``overview.HAZARDS_FOUND``).
     """
-    unit_dim, value_dim = hv.Dimension("unit", label=tr("ind_unit", lang)), hv.Dimension("value", label=indicator_label(key, lang))
+    unit_dim = hv.Dimension("unit", label=tr("ind_unit", lang))
+    value_dim = hv.Dimension("value", label=value_label or indicator_label(key, lang))
     frame = values.iloc[::-1].reset_index(drop=True)  # the first factor is drawn at the bottom
     colours = frame["unit_type"].map(UNIT_TYPE_COLOURS).fillna(MUTED_COLOUR)
     if selected:
@@ -103,9 +118,12 @@ def unit_ranking_chart(values: pd.DataFrame, key: str, lang: str = "zh", selecte
                                                           (tr("ind_period", lang), "@period")],
                     "height": _height(len(frame)), "responsive": True, "line_alpha": 0,
                     "nonselection_alpha": 1.0, "toolbar": None, "default_tools": [], "show_grid": True})
+    bars = bars.opts(color=MUTED_COLOUR, edgecolor="none", hooks=[bar_colours("colour")], backend="matplotlib")
     labels = hv.Labels(plot_frame, [unit_dim, hv.Dimension("label_at", label=value_dim.label)], "text")
     labels = _styled(labels, {"invert_axes": True}, {"text_align": "left", "text_font_size": "9pt",
                                                      "text_color": "#37474f"})
+    labels = labels.opts(horizontalalignment="left", size=7, color="#37474f", hooks=[_labels_on_categories],
+                         backend="matplotlib")
     return bars * labels
 
 

@@ -14,6 +14,7 @@ import holoviews.plotting.mpl  # noqa: F401
 import pandas as pd
 
 import components.chart_style  # noqa: F401  (CJK fonts for matplotlib)
+from components.chart_style import bar_colours
 from components.i18n import register_labels, tr
 
 STAGE_COLORS = ("#ef9a9a", "#ffcc80", "#90caf9", "#a5d6a7")
@@ -179,7 +180,8 @@ def quota_bars(progress: pd.DataFrame, quota: int, lang: str = "zh") -> hv.Overl
         hv.Bars(frame, ("unit", tr("ov_unit", lang)), [("found", tr("ov_quarter_found", lang)), ("status", tr("ov_quota_status", lang)),
                                                            ("missing", tr("ov_missing_months", lang))]),
         bokeh={"tools": ["hover"], "responsive": True, "height": 300, "toolbar": None, "line_color": None},
-        matplotlib={"fig_inches": (8, 3.5), "aspect": "auto"},
+        matplotlib={"fig_inches": (8, 3.5), "aspect": "auto", "edgecolor": "none",
+                    "hooks": [bar_colours(hv.dim("status").categorize(colors, default=BEHIND_COLOR))]},
         color=hv.dim("status").categorize(colors, default=BEHIND_COLOR), xrotation=45, xlabel="",
         ylim=(0, max(float(frame["found"].max()) if not frame.empty else 0, quota) * 1.15),
     )

@@ -28,8 +28,9 @@ from briefing.text import BriefingDocument, Chart, Paragraph, Table
 
 # Chinese line breaking (禁则). ReportLab's CJK wrap of a one-font paragraph breaks anywhere and
 # repairs one character at most, so a line could start with "，" or "、" or end on "（" before a
-# number. ``_word_split`` replaces it (set once at import, for every CJK paragraph of the process):
-# greedy, breaking only where a break is allowed, a closing mark may hang in the right margin.
+# number. ``_word_split`` does it for this module's paragraphs (``_Paragraph``), leaving ReportLab
+# itself unchanged for the rest of the process (the notice boards): greedy, breaking only where a
+# break is allowed, a closing mark may hang in the right margin.
 _CANNOT_START = set(textsplit.ALL_CANNOT_START) | set("，。、；：？！”’）》〉」』】〕％%")
 _CANNOT_END = set(textsplit.ALL_CANNOT_END) | set("（“‘《〈「『【〔")
 _WORD = re.compile(r"[0-9A-Za-z.%+\-_/]")
@@ -41,12 +42,8 @@ def _may_break(before: str, after: str) -> bool:
     return not (_WORD.match(before) and _WORD.match(after))
 
 
-def _word_split(word, max_widths, font_name, font_size, encoding="utf8"):
-    """Lines of ``word`` as ReportLab's ``wordSplit`` returns them: [[extra space, text], …]."""
-    if isinstance(word, bytes):
-        word = word.decode(encoding)
-    if not isinstance(max_widths, (list, tuple)):
-        max_widths = [max_widths]
+def _word_split(word: str, max_widths: list[float], font_name: str, font_size: float) -> list[list]:
+    """Lines of ``word`` as ReportLab's ``textsplit.wordSplit`` returns them: [[extra space, text], …]."""
     widths = [stringWidth(ch, font_name, font_size) for ch in word]
     lines, start = [], 0
     while start < len(word):
@@ -72,8 +69,21 @@ def _word_split(word, max_widths, font_name, font_size, encoding="utf8"):
     return lines
 
 
-if getattr(platypus.paragraph.wordSplit, "__name__", "") != "_word_split":
-    platypus.paragraph.wordSplit = _word_split
+class _Paragraph(platypus.Paragraph):
+    """A paragraph of one font wrapped by ``_word_split`` (others: ReportLab's CJK wrap)."""
+
+    def breakLinesCJK(self, maxWidths):
+        frags = self.frags
+        if (len(frags) != 1 or hasattr(frags[0], "cbDefn") or self.style.endDots or self.bulletText
+                or getattr(self, "_splitpara", 0)):
+            return super().breakLinesCJK(maxWidths)
+        widths = list(maxWidths) if isinstance(maxWidths, (list, tuple)) else [maxWidths]
+        self.height = 0
+        frag = frags[0]
+        text = frag.text if hasattr(frag, "text") else "".join(getattr(frag, "words", []))
+        lines = _word_split(text, widths, frag.fontName, frag.fontSize)
+        return frag.clone(kind=0, lines=[(space, [line]) for space, line in lines],
+                          ascent=frag.fontSize, descent=-0.2 * frag.fontSize)
 
 RED = colors.HexColor("#E60012")
 BODY_PT = 16
@@ -146,7 +156,7 @@ def _styles() -> dict[str, ParagraphStyle]:
 
 def _para(text: str, style: ParagraphStyle, markup_before: str = "") -> platypus.Paragraph:
     """A paragraph of plain text: escaped, so "<b>&" prints as written."""
-    return platypus.Paragraph(markup_before + escape(text), style)
+    return _Paragraph(markup_before + escape(text), style)
 
 
 def _footer(font: str):

@@ -623,7 +623,7 @@ class _Writer:
             body = plain_markdown(r.get("text"))
             if not body:
                 continue
-            subject = _annotation_subject(r)
+            subject = _annotation_subject(r, self.f.hazards)
             facts = []
             for key, label in (("tag", "标签"), ("author", "批注人")):
                 value = clean(r.get(key))
@@ -649,19 +649,29 @@ def _ordinal(i: int) -> str:
     return f"（{i}）"
 
 
-def _annotation_subject(row: pd.Series) -> str:
-    kind = clean(row.get("subject_kind"))
+def _annotation_subject(row: pd.Series, hazards: pd.DataFrame) -> str:
+    """What an annotation is about, in words: the unit, the hazard (its enterprise and description when the
+    pack lists it), the figure or the page. The store names the kind ``kind``; ``subject_kind`` also works."""
+    kind = clean(row.get("kind")) or clean(row.get("subject_kind"))
     unit = clean(row.get("unit"))
     if kind == "hazard":
-        what = clean(row.get("enterprise")) or clean(row.get("description")) or clean(row.get("hazard_id"))
-        return "、".join(part for part in (unit, what) if part) + "隐患" if (unit or what) else "隐患"
+        hazard_id = clean(row.get("hazard_id"))
+        known = hazards[hazards["hazard_id"] == hazard_id] if hazard_id and "hazard_id" in hazards.columns else hazards[0:0]
+        if len(known):
+            hazard = known.iloc[0]
+            unit = unit or clean(hazard.get("unit"))
+            what = "：".join(part for part in (clean(hazard.get("enterprise")), clean(hazard.get("description"))) if part)
+        else:
+            what = clean(row.get("enterprise")) or clean(row.get("description")) or (hazard_id and f"编号{hazard_id}")
+        return "隐患（" + "，".join(part for part in (unit, what) if part) + "）" if (unit or what) else "隐患"
     if kind == "figure":
         key = clean(row.get("indicator"))
         label = INDICATOR_BY_KEY[key].label if key in INDICATOR_BY_KEY else key
         period = clean(row.get("period"))
         return "".join(part for part in (unit, period and f"{period}期", label and f"“{label}”") if part) or "统计数据"
     if kind == "view":
-        return clean(row.get("page")) or "页面"
+        page, query = clean(row.get("page")), clean(row.get("query"))
+        return f"页面“{page}”" + (f"（{query}）" if query else "") if page else "页面"
     return unit or "全市"
 
 

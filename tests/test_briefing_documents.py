@@ -42,10 +42,13 @@ def campaign():
 @pytest.fixture(scope="module")
 def annotations() -> pd.DataFrame:
     return pd.DataFrame([
-        {"subject_kind": "unit", "unit": UNIT, "text": "**请于9月底前**复核台账，见[通知](http://x)", "tag": "复核",
+        {"kind": "unit", "unit": UNIT, "text": "**请于9月底前**复核台账，见[通知](http://x)", "tag": "复核",
          "status": "open", "author": "王科长", "follow_up": dt.date(2023, 9, 30), "orphaned": False},
-        {"subject_kind": "hazard", "unit": "于都县", "text": f"企业名称写作 {NASTY}", "tag": None,
-         "status": "resolved", "author": "李四", "follow_up": None, "orphaned": True},
+        {"kind": "hazard", "hazard_id": "0000000000000000", "unit": "于都县", "text": f"企业名称写作 {NASTY}",
+         "tag": None, "status": "resolved", "author": "李四", "follow_up": None, "orphaned": True},
+        {"subject_kind": "figure", "unit": "会昌县", "indicator": "penalties", "period": PERIOD,
+         "text": "# 处罚次数偏低\n- 已电话核实", "tag": "需关注", "status": "open", "author": "张三",
+         "follow_up": None, "orphaned": False},
     ])
 
 
@@ -191,6 +194,7 @@ def test_docx_annotations_section(built):
     assert "请于9月底前复核台账，见通知" in section and "**" not in section and "http" not in section
     assert "王科长" in section and "复核" in section and "待办" in section and "2023-09-30" in section
     assert NASTY in section and "所批注对象已不在本期数据中" in section
+    assert "会昌县2023-08期“行政处罚（次）”" in section and "处罚次数偏低；已电话核实" in section
     # a unit's pack carries only that unit's annotations
     unit_section = "\n".join(_docx_texts(built["unit", "docx", 1]))
     assert "王科长" in unit_section and NASTY not in unit_section

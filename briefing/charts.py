@@ -25,7 +25,6 @@ import threading
 from pathlib import Path
 
 import holoviews as hv
-import matplotlib
 import matplotlib.pyplot as plt
 import pandas as pd
 
@@ -177,7 +176,7 @@ def _png(element: hv.core.Dimensioned, tight: bool) -> bytes:
 def render_charts(figures: BriefingFigures, lang: str = "zh") -> dict[str, bytes]:
     """PNG bytes of every chart of the pack with data, keyed by ``CHART_NAMES`` (in that order)."""
     elements = briefing_elements(figures, lang)
-    with _render_lock, matplotlib.rc_context({"svg.hashsalt": "hazardboard"}):
+    with _render_lock:
         return {name: _png(element, tight=name != "map")
                 for name, element in elements.items()}
 

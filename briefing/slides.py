@@ -45,7 +45,7 @@ from metrics.overview import rank_change_text
 __all__ = ["SLIDE_TITLES", "write_pptx", "slide_titles"]
 
 CAMPAIGN_TITLE = "赣州市重大事故隐患专项排查整治"
-SLIDE_WIDTH, SLIDE_HEIGHT = Inches(13.333), Inches(7.5)
+SLIDE_WIDTH, SLIDE_HEIGHT = Emu(12192000), Emu(6858000)  # 13.333 × 7.5 in, PowerPoint's own 16:9
 TITLE_PT, FIGURE_PT, LABEL_PT, TABLE_PT, MIN_TABLE_PT = 36, 54, 24, 20, 18
 TOP_ROWS = 10          # table rows a slide (the meeting screen's top 10)
 ANNOTATION_ROWS = 8    # annotations are longer: fewer a slide

@@ -159,7 +159,8 @@ def _runs(shape):
 
 def test_deck_is_16_9_with_its_slides_in_order(figures, deck):
     _path, prs = deck
-    assert (prs.slide_width, prs.slide_height) == (Inches(13.333), Inches(7.5))
+    assert (prs.slide_width, prs.slide_height) == (12192000, 6858000)  # PowerPoint's 16:9, 13.333 × 7.5 in
+    assert abs(prs.slide_width / Inches(1) - 13.333) < 0.001 and prs.slide_height == Inches(7.5)
     titles = [slide.shapes.title.text for slide in prs.slides]
     assert titles[0] == "赣州市重大事故隐患专项排查整治"
     assert titles[1:] == slide_titles(figures)

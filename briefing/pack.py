@@ -88,7 +88,7 @@ def build_pack(campaign: Campaign, period: str | None = None, unit: str | None =
                parts: Iterable[str] = PARTS, progress: PackProgress | None = None) -> Pack:
     """Build the pack's files in memory. Raises ``metrics.briefing.BriefingScopeError`` (Chinese
     message) for a period or unit the dataset does not have."""
-    from briefing.charts import chart_file_names, render_charts
+    from briefing.charts import CHART_FILES, render_charts
     from briefing.pdf import write_pdf
     from briefing.slides import write_pptx
     from briefing.text import briefing_document
@@ -127,7 +127,8 @@ def build_pack(campaign: Campaign, period: str | None = None, unit: str | None =
             pack.files[path.name] = path.read_bytes()
             step += 1
     if "png" in parts:
-        for key, name in chart_file_names(charts).items():
-            pack.files[name] = charts[key]
+        for key, name in CHART_FILES.items():
+            if key in charts:
+                pack.files[name] = charts[key]
     report(len(steps), len(steps), "完成")
     return pack

@@ -94,14 +94,6 @@ def _default_font(doc) -> None:
     fmt.space_before = fmt.space_after = Pt(0)
 
 
-def _set_faces(run, latin: str, east_asia: str) -> None:
-    run.font.name = latin
-    fonts = run._element.get_or_add_rPr().get_or_add_rFonts()
-    fonts.set(qn("w:ascii"), latin)
-    fonts.set(qn("w:hAnsi"), latin)
-    fonts.set(qn("w:eastAsia"), east_asia)
-
-
 def _run(paragraph, text: str, face: str, size: float, bold: bool = False, color: RGBColor | None = None,
          east_asia: str | None = None):
     run = paragraph.add_run(text)
@@ -133,8 +125,7 @@ def _run_properties(latin: str, east_asia: str, size: float, bold: bool, color: 
 def _field(paragraph, code: str) -> None:
     """A simple field (PAGE) Word fills in when it lays the page out."""
     run = paragraph.add_run()
-    _set_faces(run, LATIN_FACE, BODY_FACE)
-    run.font.size = Pt(14)
+    run._r.insert(0, copy.deepcopy(_run_properties(LATIN_FACE, BODY_FACE, 14, False, "")))
     for kind, text in (("begin", None), (None, f" {code} "), ("separate", None), (None, "1"), ("end", None)):
         if kind:
             element = OxmlElement("w:fldChar")

@@ -23,6 +23,7 @@ import pandas as pd
 from loaders.reference import (INDICATOR_BY_KEY, QUOTA_COUNTY_HAZARDS, QUOTA_DEPARTMENT_HAZARDS,
                                QUOTA_TYPICAL_CASES, SECTOR_LABELS, STATUS_LABELS, SUPERVISION_LABELS,
                                SUPERVISION_PROGRESS_DAYS)
+from briefing.formats import format_rate, is_missing
 from metrics.briefing import BriefingFigures, change
 from metrics.overview import rank_change_text
 
@@ -118,18 +119,11 @@ def clean(value: object) -> str:
     return _CONTROL.sub("", str(value)).strip()
 
 
-def _missing(value: object) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
 
 
 def number(value: object) -> str:
     """A figure as printed: whole numbers without decimals, others with at most two; "未报送" if missing."""
-    if _missing(value):
+    if is_missing(value):
         return MISSING
     value = float(value)
     if value == int(value):
@@ -146,9 +140,6 @@ def money(value: object) -> str:
     return count(value, "万元")
 
 
-def rate(value: object) -> str:
-    """A share 0..1 as "63.4%"; "—" when there is nothing to divide (no hazard found)."""
-    return "—" if _missing(value) else f"{float(value) * 100:.1f}%"
 
 
 def chinese_date(day: dt.date) -> str:
@@ -257,7 +248,7 @@ class _Writer:
 
     def _movement(self, row: pd.Series) -> str:
         moved = row.get("rank_change")
-        if _missing(moved):
+        if is_missing(moved):
             return "上期未参加排名"
         moved = int(moved)
         if moved > 0:
@@ -275,7 +266,7 @@ class _Writer:
         parts = [f"{self.scope}重大事故隐患专项排查整治工作持续推进。"]
         if self.has_forms:
             text = (f"{self.until}，{self.scope}累计排查重大事故隐患{number(k.hazards_found)}条，"
-                    f"已整改{number(k.rectified)}条，整改率{rate(k.rectification_rate)}")
+                    f"已整改{number(k.rectified)}条，整改率{format_rate(k.rectification_rate)}")
             if f.previous_kpis is not None:
                 found = change(k.hazards_found, f.previous_kpis.hazards_found)
                 fixed = change(k.rectified, f.previous_kpis.rectified)
@@ -312,12 +303,12 @@ class _Writer:
             who = (f"共有{k.units_reporting}个县（市、区）、功能区和市直部门报送调度表，" if f.unit is None else "")
             if f.unit is not None and self._unit_type() == "department":  # 附件4 has no 企业自查 figures
                 text = (f"{self.until}，{self.scope}累计排查重大事故隐患{number(k.hazards_found)}条，"
-                        f"已整改{number(k.rectified)}条，整改率{rate(k.rectification_rate)}。")
+                        f"已整改{number(k.rectified)}条，整改率{format_rate(k.rectification_rate)}。")
             else:
                 text = (f"{self.until}，{self.scope}{who}累计排查重大事故隐患{number(k.hazards_found)}条，"
                         f"其中企业自查发现{number(k.self_found)}条、部门检查发现{number(k.dept_found)}条；"
                         f"已整改{number(k.rectified)}条（企业自查隐患已整改{number(k.self_rectified)}条、"
-                        f"部门检查隐患已整改{number(k.dept_rectified)}条），整改率{rate(k.rectification_rate)}。")
+                        f"部门检查隐患已整改{number(k.dept_rectified)}条），整改率{format_rate(k.rectification_rate)}。")
             if f.previous_kpis is not None:
                 p = f.previous_kpis
                 text += (f"与{month_end(f.previous_period)}相比，排查隐患{_delta(change(k.hazards_found, p.hazards_found), '条')}，"
@@ -343,9 +334,9 @@ class _Writer:
                 ordered = ranked.sort_values("rate", ascending=False, kind="stable")
                 top = ordered.head(LEADERS)
                 low = ordered[~ordered["unit"].isin(top["unit"])].tail(LEADERS).iloc[::-1]
-                text = "整改率较高的是" + "、".join(f"{clean(r.unit)}（{rate(r.rate)}）" for r in top.itertuples())
+                text = "整改率较高的是" + "、".join(f"{clean(r.unit)}（{format_rate(r.rate)}）" for r in top.itertuples())
                 if len(low):
-                    text += "；整改率较低的是" + "、".join(f"{clean(r.unit)}（{rate(r.rate)}）" for r in low.itertuples())
+                    text += "；整改率较低的是" + "、".join(f"{clean(r.unit)}（{format_rate(r.rate)}）" for r in low.itertuples())
                 blocks.append(Paragraph(text + "。"))
         blocks.append(Chart("map", "各县（市、区）重大事故隐患分布"))
         return tuple(blocks)
@@ -375,7 +366,7 @@ class _Writer:
                 text = (f"{self.until}，{self.scope}累计排查重大事故隐患{count(row['value'], '条')}，"
                         f"在{label}中排第{int(row['rank'])}位，{self._movement(row)}")
                 if len(progress):
-                    text += f"；整改率{rate(progress['rate'].iloc[0])}"
+                    text += f"；整改率{format_rate(progress['rate'].iloc[0])}"
                 groups = self._rank_groups(ranking)
                 if groups and f.unit not in groups[0][1]:
                     rank, units, value = groups[0]
@@ -495,7 +486,7 @@ class _Writer:
                 f"“一案双罚”{total('dual_penalties', '次')}，责令停产整顿{total('suspensions', '家')}，"
                 f"移送司法机关{total('judicial_transfers', '人')}，曝光、约谈、联合惩戒企业{total('exposures', '家')}，"
                 f"责任倒查追责问责{total('accountability', '人')}。")
-        if "penalties" in totals.index and not _missing(totals.at["penalties", "increment"]):
+        if "penalties" in totals.index and not is_missing(totals.at["penalties", "increment"]):
             text += (f"其中{int(self.f.period[5:7])}月新增行政处罚{added('penalties', '次')}、"
                      f"罚款{added('fines_wan', '万元')}，“一案双罚”{added('dual_penalties', '次')}，"
                      f"责令停产整顿{added('suspensions', '家')}。")
@@ -542,7 +533,7 @@ class _Writer:
         }
         parts = []
         for r in totals.itertuples():
-            if _missing(r.cumulative):
+            if is_missing(r.cumulative):
                 continue
             label, unit = phrases.get(r.key, (INDICATOR_BY_KEY[r.key].label if r.key in INDICATOR_BY_KEY else r.key, ""))
             parts.append(f"{label}{count(r.cumulative, unit)}")
@@ -633,9 +624,9 @@ class _Writer:
             if status:
                 facts.append({"open": "待办", "resolved": "已办结"}.get(status, status))
             follow = r.get("follow_up")
-            if not _missing(follow) and clean(follow):
+            if not is_missing(follow) and clean(follow):
                 facts.append(f"跟进日期：{_deadline(follow)}")
-            if bool(r.get("orphaned")) and not _missing(r.get("orphaned")):
+            if bool(r.get("orphaned")) and not is_missing(r.get("orphaned")):
                 facts.append("所批注对象已不在本期数据中")
             head = f"{_ordinal(len(blocks) + 1)}{subject}" + (f"（{'，'.join(facts)}）" if facts else "")
             blocks.append(Paragraph(f"{head}：{body}"))
@@ -686,7 +677,7 @@ def _delta(value: float | None, unit: str) -> str:
 
 
 def _deadline(value: object) -> str:
-    if _missing(value):
+    if is_missing(value):
         return "无明确期限"
     if isinstance(value, (dt.date, pd.Timestamp)):
         return pd.Timestamp(value).strftime("%Y-%m-%d")

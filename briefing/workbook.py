@@ -37,6 +37,7 @@ from loaders.reference import (
     SUPERVISION_PROGRESS_DAYS,
     UNIT_TYPE_LABELS,
 )
+from briefing.formats import format_rate, is_missing
 from metrics.briefing import ENFORCEMENT_KEYS, TRAINING_KEYS, BriefingFigures, change, form_summary
 from metrics.overview import OverviewKpis, rank_change_text
 from sample_data.writers import (
@@ -185,13 +186,6 @@ def date_text(value: dt.date) -> str:
     return f"{value.year}年{value.month}月{value.day}日"
 
 
-def is_missing(value: object) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
 
 
 def number(value: object) -> int | float | None:
@@ -206,11 +200,6 @@ def number(value: object) -> int | float | None:
     return round(value, 10)  # 192.70000000000002 → 192.7; rates keep their precision
 
 
-def percent_text(rate: object) -> str:
-    """0.634 → "63.4%" (one decimal, as the Word text writes it); "—" when missing."""
-    if is_missing(rate):
-        return NOT_REPORTED
-    return f"{float(rate) * 100:.1f}%"
 
 
 def points_text(delta: object) -> str:
@@ -644,7 +633,7 @@ class _Writer:
             then = read(before) if before is not None else None
             delta = change(now, then)
             if kind == "pct":
-                rows.append((label, Typed(now, kind), percent_text(now), Typed(then, kind), percent_text(then),
+                rows.append((label, Typed(now, kind), format_rate(now), Typed(then, kind), format_rate(then),
                              Typed(delta, kind), points_text(delta)))
             else:
                 rows.append((label, Typed(now, kind), self._shown(now), Typed(then, kind), self._shown(then),
@@ -666,7 +655,7 @@ class _Writer:
                    Column("已完成整治（个）", "count", 14), Column("整改率", "pct", 10), Column("整改率（显示）", "center", 12)]
         ws, row = self.sheet(SHEET_UNITS, len(columns), self.title("各单位整治进展"), landscape=False, notes=[
             "按各单位截至本期的调度表累计数；整改率＝已完成整治÷发现，未发现隐患的单位不计整改率。"])
-        rows = [(r["unit"], _unit_kind(r["unit_type"]), r["found"], r["rectified"], r["rate"], percent_text(r["rate"]))
+        rows = [(r["unit"], _unit_kind(r["unit_type"]), r["found"], r["rectified"], r["rate"], format_rate(r["rate"]))
                 for r in fig.unit_progress.to_dict("records")]
         self.table(ws, row, columns, rows, freeze=True)
         self.widths(ws, columns)

@@ -171,6 +171,7 @@ def _language_switch(state: DashboardState) -> pn.widgets.Button:
 
 def create_app(shared: SharedCampaign, state: DashboardState | None = None) -> pn.template.BootstrapTemplate:
     """One session's dashboard over the process-wide shared dataset."""
+    from components.export_dialog import ExportDialog
     from components.filters import FilterPanel
 
     state = state or DashboardState()
@@ -186,13 +187,14 @@ def create_app(shared: SharedCampaign, state: DashboardState | None = None) -> p
     main = pn.panel(pn.bind(render, state.param.page, state.param.lang, state.param.data_revision),
                     sizing_mode="stretch_width", loading_indicator=True)
     filters = FilterPanel(state=state, shared=shared)
+    exporter = ExportDialog(state=state, shared=shared)  # 导出简报: a modal opened from the header
     # Bootstrap design: every resource is served by this server. (The Fast design fetches a web
     # font from a CDN, which an intranet, like the test machine, cannot reach.)
     template = pn.template.BootstrapTemplate(
         title=tr("app_title", state.lang),
         sidebar=[_navigation(state), pn.layout.Divider(), filters],
-        main=[main],
-        header=[_language_switch(state)],
+        main=[main, exporter],  # the dialog (a modal, hidden until opened) outside the header's white text
+        header=[pn.Row(exporter.open_button, _language_switch(state), margin=0)],
         sidebar_width=300,
         header_background=ACCENT,
         raw_css=[f"body {{ font-family: {CJK_FONTS}; }}"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import panel as pn
 
 from components.data import CampaignSnapshot, SharedCampaign
+from components.export_dialog import BoardsDownload
 from components.i18n import tr
 from components.page_view import begin_page
 from components.state import DashboardState
@@ -15,6 +16,8 @@ from components.upload import UploadPanel
 def build(state: DashboardState, snapshot: CampaignSnapshot, shared: SharedCampaign) -> pn.viewable.Viewable:
     begin_page(state)  # the views of the page shown before stop following the state
     views = [pn.pane.Markdown(f"## {tr('data', state.lang)}", margin=(0, 10)), UploadPanel(state=state, shared=shared)]
+    if not snapshot.is_empty:
+        views.append(BoardsDownload(state=state, shared=shared))  # 下载责任公示牌（PDF）
     if shared.store is not None:
         views.append(SubmissionHistory(state=state, shared=shared, snapshot=snapshot))
     return pn.Column(*views, sizing_mode="stretch_width", css_classes=["hb-page-data"])

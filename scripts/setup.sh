@@ -2,12 +2,20 @@
 # Set up hazardboard on a Debian machine with Python 3.11: system packages, a
 # virtualenv in .venv and the project installed into it. Safe to run again.
 #   bash scripts/setup.sh          # what `hazardboard serve` needs
-#   bash scripts/setup.sh --test   # plus what the test suite needs (chromium, pytest, playwright)
+#   bash scripts/setup.sh --test   # plus what the test suite needs (chromium, pytest, playwright, JupyterLab)
+#   bash scripts/setup.sh --lab    # plus JupyterLab, for notebooks/explore_sample_campaign.ipynb
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 with_tests=0
-[ "${1:-}" = "--test" ] && with_tests=1
+with_lab=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) with_tests=1 ;;
+    --lab) with_lab=1 ;;
+    *) echo "usage: bash scripts/setup.sh [--test] [--lab]" >&2; exit 2 ;;
+  esac
+done
 
 # Debian packages: CJK fonts for charts and exports (Noto for charts; AR PL UMing, a Song face,
 # and WenQuanYi Micro Hei, a Hei face, for the PDFs: ReportLab embeds TrueType outlines only);
@@ -29,7 +37,9 @@ fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >&2
 if [ "$with_tests" = 1 ]; then
-  .venv/bin/python -m pip install -q -e ".[test]" >&2
+  .venv/bin/python -m pip install -q -e ".[test]" >&2  # the test extra includes the lab one
+elif [ "$with_lab" = 1 ]; then
+  .venv/bin/python -m pip install -q -e ".[lab]" >&2
 else
   .venv/bin/python -m pip install -q -e . >&2
 fi

@@ -17,3 +17,6 @@ def test_notebook_executes_without_errors():
     texts = " ".join(o.get("data", {}).get("text/plain", "") for o in outputs)
     assert "'unique'" not in texts  # the summary cell shows values, not keys
     assert "Figure" in texts  # the chart rendered with matplotlib
+    # The views carry their stylesheets inline, no CDN link (issue 9; the browser test checks every request).
+    html = " ".join(o.get("data", {}).get("text/html", "") for o in outputs)
+    assert "cdn.holoviz.org" not in html and "cdn.bokeh.org" not in html

@@ -52,6 +52,7 @@ register_labels({
     "map_zones_heading": ("功能区（无行政区划边界）", "Functional zones (no boundary of their own)"),
     "map_click_hint": ("点击县市区或功能区可按该单位筛选全部页面，再次点击取消。",
                        "Click a county or a zone to filter every page to it; click again to clear."),
+    "map_notes": ("批注", "Notes"),
     "map_no_hazards": ("当前筛选条件下没有隐患，地图无可显示的数据。", "No hazards match this filter: nothing to show on the map."),
 })
 
@@ -153,12 +154,14 @@ def county_choropleth(
     selected: Collection[str] | None = None,
     details: pd.DataFrame | None = None,
     lang: str = "zh",
+    badges: dict[str, str] | None = None,
 ) -> hv.Overlay:
     """The counties coloured by ``values`` (indexed by county name; a county missing from it is grey).
 
     ``measure_label`` titles the colour bar; ``selected`` counties get a thick outline;
     ``details`` (indexed by county, columns among ``metrics.map.MEASURES``) adds those
-    figures to the hover tooltip, which otherwise shows the value alone.
+    figures to the hover tooltip, which otherwise shows the value alone; ``badges`` (county → text,
+    e.g. "✎2" for its annotations) follow the county's name in its label.
     """
     shapes = county_shapes()
     names = [shape.name for shape in shapes]
@@ -193,7 +196,8 @@ def county_choropleth(
         color=SELECTED_COLOR, linewidth=3, backend="matplotlib")
     label_frame = pd.DataFrame({
         "x": [shape.label_x for shape in shapes], "y": [shape.label_y for shape in shapes],
-        "text": [f"{shape.name}\n{record['value_text']}" for shape, record in zip(shapes, polygons)],
+        "text": [f"{shape.name}{(badges or {}).get(shape.name, '')}\n{record['value_text']}"
+                 for shape, record in zip(shapes, polygons)],
     })
     on_dark_fill = (values / max(top, 1.0)).fillna(0).to_numpy() > DARK_FILL_SHARE
     labels = _labels(label_frame[~on_dark_fill], LABEL_COLOR) * _labels(label_frame[on_dark_fill], LABEL_ON_DARK_COLOR)
@@ -223,6 +227,7 @@ class CountyMap(PageView):
     figures = param.DataFrame(doc="metrics.map.unit_figures of the counties and zones for the session's filter")
     measure = param.Selector(default=MEASURES[0], objects=list(MEASURES))
     selected = param.List(default=[], item_type=str, doc="Units of the unit filter, outlined on the map")
+    badges = param.Dict(default={}, doc="Unit → annotation badge (\"✎2\") shown after its name")
 
     def __init__(self, **params):
         state = params["state"]
@@ -238,8 +243,13 @@ class CountyMap(PageView):
         # DynamicMap of overlays as its source to no plot, so clicks would never arrive.
         tap = hv.streams.Tap()
         tap.add_subscriber(self._tap)
+        self._book = self._feed = None
+        if self.shared.store is not None:  # a read-only dataset (notebook, tests) has no annotations
+            from components.annotation_panel import book_for, feed_for
+
+            self._book, self._feed = book_for(self.shared), feed_for(self.state, self.shared)
         self.map = hv.DynamicMap(Callable(self._draw, memoize=False),
-                                 streams=[hv.streams.Params(self, ["figures", "measure", "selected"]), tap])
+                                 streams=[hv.streams.Params(self, ["figures", "measure", "selected", "badges"]), tap])
         self.zones = pn.widgets.Tabulator(
             pd.DataFrame(), show_index=False, disabled=True, selectable=True, layout="fit_data_stretch",
             width=300, css_classes=["hb-map-zones"],
@@ -249,6 +259,15 @@ class CountyMap(PageView):
         self.follow(self.state, _FIGURE_PARAMS, self._refresh_figures)
         self.follow(self.state, ("measure",), self._follow_measure)
         self.follow(self.state, ("units",), lambda: setattr(self, "selected", list(self.state.units)))
+        if self._feed is not None:
+            self._refresh_badges()
+            self.follow(self._feed, ("revision",), self._refresh_badges)
+
+    def _refresh_badges(self) -> None:
+        from components.annotation_panel import unit_badge_text
+
+        counts = self._book.unit_counts(self.snapshot)
+        self.badges = {unit: unit_badge_text(unit, counts) for unit in MAP_UNITS if counts.get(unit)}
 
     def _follow_measure(self) -> None:
         self.measure = self._measure_buttons.value = self.state.measure
@@ -259,19 +278,23 @@ class CountyMap(PageView):
         enterprises = enterprises_for(self.snapshot, report_period(self.state, self.snapshot))
         self.figures = unit_figures(unique[mask], enterprises, MAP_UNITS)
 
-    @param.depends("figures", "measure", "selected", watch=True, on_init=False)
+    @param.depends("figures", "measure", "selected", "badges", watch=True, on_init=False)
     def _refresh_zones(self) -> None:
         lang = self.state.lang
         zones = self.figures.loc[list(ZONES)]
-        self.zones.value = pd.DataFrame({
+        value = pd.DataFrame({
             tr("map_zone", lang): list(ZONES), measure_name(self.measure, lang): zones[self.measure].map(format_figure).to_numpy(),
         })
+        if any(self.badges.get(zone) for zone in ZONES):
+            value[tr("map_notes", lang)] = [self.badges.get(zone, "") for zone in ZONES]
+        self.zones.value = value
         self.zones.selection = [i for i, zone in enumerate(ZONES) if zone in self.selected]
 
-    def _draw(self, figures: pd.DataFrame, measure: str, selected: list[str], **_tap_position) -> hv.Overlay:
+    def _draw(self, figures: pd.DataFrame, measure: str, selected: list[str], badges: dict | None = None,
+              **_tap_position) -> hv.Overlay:
         counties = figures.loc[list(COUNTIES)]
         return county_choropleth(counties[measure], measure_name(measure, self.state.lang), selected,
-                                 details=counties[list(MEASURES)], lang=self.state.lang)
+                                 details=counties[list(MEASURES)], lang=self.state.lang, badges=badges)
 
     def _tap(self, x: float | None = None, y: float | None = None) -> None:
         county = county_at(x, y) if x is not None and y is not None else None
@@ -286,4 +309,9 @@ class CountyMap(PageView):
         zones = pn.Column(f"#### {tr('map_zones_heading', lang)}", self.zones, width=320)
         body = pn.Row(pn.pane.HoloViews(self.map, css_classes=["hb-map"]), zones, visible=has_hazards)
         hint = pn.pane.Markdown(tr("map_click_hint", lang), styles={"color": "#666"}, margin=(0, 10))
-        return pn.Column(self._measure_buttons, hint, empty, body, sizing_mode="stretch_width")
+        notes = []
+        if self._book is not None:
+            from components.annotation_panel import unit_notes
+
+            notes = [unit_notes(self.state, self.snapshot, self.shared)]
+        return pn.Column(self._measure_buttons, hint, *notes, empty, body, sizing_mode="stretch_width")

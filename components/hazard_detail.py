@@ -10,7 +10,9 @@ import html
 
 import pandas as pd
 import panel as pn
+import param
 
+from components.data import SharedCampaign
 from components.filters import hazard_index
 from components.hazard_table import days_text
 from components.i18n import register_labels, sector_label, status_label, supervision_label, tr
@@ -36,6 +38,7 @@ register_labels({
     "detail_not_in_registry": ("安全生产责任公示牌中没有这家企业。", "This enterprise is not on the notice-board registry."),
     "detail_source": ("数据来源", "Source"),
     "detail_row": ("第 {} 行", "row {}"),
+    "detail_notes": ("✎ 批注", "✎ Annotations"),
 })
 
 DETAIL_WIDTH = 380
@@ -87,15 +90,31 @@ def _history_table(history: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 
 class HazardDetail(PageView):
-    """Beside the table: the hazard in ``state.hazard``, or a hint when none is open."""
+    """Beside the table: the hazard in ``state.hazard``, or a hint when none is open; with ``shared``, its annotations."""
+
+    shared = param.ClassSelector(class_=SharedCampaign, default=None, doc="For the hazard's annotations (none without it)")
 
     def __init__(self, **params):
         super().__init__(**params)
+        self._notes = None
         self._close = pn.widgets.Button(label=tr("detail_close", self.state.lang), color="light", width=80,
                                         css_classes=["hb-detail-close"])
         self._close.on_click(lambda _event: setattr(self.state, "hazard", ""))
         self._body = pn.Column(self._render(self.state.hazard), sizing_mode="stretch_width")
         self.follow(self.state, ("hazard",), lambda: setattr(self._body, "objects", [self._render(self.state.hazard)]))
+
+    def _annotations(self, hazard_id: str) -> list:
+        """The hazard's annotations and the editor (the previous hazard's stop following)."""
+        if self._notes is not None:
+            self._notes.close()
+            self._notes = None
+        if self.shared is None or self.shared.store is None:
+            return []
+        from components.annotation_panel import SubjectNotes, hazard_subject
+
+        self._notes = SubjectNotes(state=self.state, snapshot=self.snapshot, shared=self.shared,
+                                   subject=hazard_subject(hazard_id), title=tr("detail_notes", self.state.lang))
+        return [self._notes]
 
     def _render(self, hazard_id: str) -> pn.viewable.Viewable:
         lang = self.state.lang
@@ -131,6 +150,7 @@ class HazardDetail(PageView):
             pn.pane.DataFrame(_history_table(hazard_history(index, hazard_id), lang), index=False,
                               sizing_mode="stretch_width", css_classes=["hb-detail-history"]),
             pn.pane.Markdown(source, styles={"color": "#666", "font-size": "12px"}, css_classes=["hb-detail-source"]),
+            *self._annotations(hazard_id),
             sizing_mode="stretch_width",
         )
 

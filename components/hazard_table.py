@@ -13,7 +13,7 @@ import panel as pn
 import param
 from bokeh.models.widgets.tables import HTMLTemplateFormatter
 
-from components.data import CampaignSnapshot
+from components.data import CampaignSnapshot, SharedCampaign
 from components.filters import HazardSelection
 from components.i18n import register_labels, sector_label, status_label, supervision_label, tabulator_locale, tr
 from components.page_view import PageView
@@ -32,6 +32,7 @@ register_labels({
     "days_left": ("剩余 {} 天", "{} days left"),
     "days_overdue": ("逾期 {} 天", "{} days overdue"),
     "table_hint": ("点击一行查看隐患详情", "Click a row to see the hazard's detail"),
+    "column_notes": ("批注", "Notes"),
 })
 
 PAGE_SIZE = 20
@@ -43,7 +44,7 @@ COLUMN_TITLES = {
 }
 # Shares of the table's width, so the table fits beside the detail panel at any window size.
 COLUMN_WIDTHS = {
-    "unit": "8%", "enterprise": "16%", "sector": "8%", "description": "22%", "supervision": "8%", "deadline": "10%",
+    "notes": "5%", "unit": "8%", "enterprise": "15%", "sector": "8%", "description": "18%", "supervision": "8%", "deadline": "10%",
     "status": "8%", "days_to_deadline": "11%", "first_period": "9%",
 }
 OVERDUE_ROW_CSS = """
@@ -78,6 +79,11 @@ def days_formatter(lang: str) -> HTMLTemplateFormatter:
     ))
 
 
+def notes_formatter() -> HTMLTemplateFormatter:
+    """A hazard's number of annotations as a mark, "✎ 2"; blank without any (drawn by the browser)."""
+    return HTMLTemplateFormatter(template='<% if (value) { %><span class="hb-notes-mark">✎ <%= value %></span><% } %>')
+
+
 def _labelled(keys: pd.Series, label, lang: str) -> pd.Series:
     return keys.map({key: label(key, lang) for key in keys.unique()})
 
@@ -105,14 +111,24 @@ class HazardTable(PageView):
     """The filtered hazards in a paginated, sortable, read-only table (following the selection until the page is rebuilt)."""
 
     selection = param.ClassSelector(class_=HazardSelection)
+    shared = param.ClassSelector(class_=SharedCampaign, default=None, doc="For the annotation marks (none without it)")
 
     def __init__(self, **params):
         super().__init__(**params)
         lang = self.state.lang
+        titles = {column: tr(key, lang) for column, key in COLUMN_TITLES.items()}
+        if self.shared is not None:  # the annotation marks: "✎ 2" on a hazard with two annotations
+            from components.annotation_panel import book_for, feed_for
+
+            self._book, self._feed = book_for(self.shared), feed_for(self.state, self.shared)
+            titles = {"notes": tr("column_notes", lang), **titles}
+        else:
+            self._book = self._feed = None
         self._table = pn.widgets.Tabulator(
             pagination="remote", page_size=PAGE_SIZE, show_index=False, disabled=True, layout="fit_columns",
-            titles={column: tr(key, lang) for column, key in COLUMN_TITLES.items()}, hidden_columns=["hazard_id"],
-            widths=COLUMN_WIDTHS, formatters={"days_to_deadline": days_formatter(lang)}, header_align="center",
+            titles=titles, hidden_columns=["hazard_id"],
+            widths=COLUMN_WIDTHS, formatters={"days_to_deadline": days_formatter(lang), "notes": notes_formatter()},
+            header_align="center",
             # A page holds 20 rows: drawing them all at once ("basic") is cheaper than Tabulator's
             # virtual DOM, which measured and re-filled the rows on every filter change (~60 ms).
             configuration={"columnDefaults": {"headerWordWrap": True}, "renderVertical": "basic",
@@ -125,15 +141,22 @@ class HazardTable(PageView):
         self._hint = pn.pane.Markdown(tr("table_hint", lang), styles={"color": "#666"}, margin=(0, 10))
         self._show(self.selection.mask)
         self.follow(self.selection, ("mask",), lambda: self._show(self.selection.mask))
+        if self._feed is not None:
+            self.follow(self._feed, ("revision",), lambda: self._show(self.selection.mask, keep_page=True))
 
     def _rows(self, snapshot: CampaignSnapshot) -> pd.DataFrame:
         lang = self.state.lang
         return snapshot.derived(("hazard_table_rows", lang),
                             lambda: display_rows(snapshot.campaign.unique_hazards, lang))
 
-    def _show(self, mask) -> None:
-        rows = self._rows(self.selection.snapshot)[mask]
-        self._table.param.update(value=rows, page=1)
+    def _show(self, mask, keep_page: bool = False) -> None:
+        snapshot = self.selection.snapshot
+        rows = self._rows(snapshot)[mask]
+        if self._book is not None:
+            # One array per snapshot and annotation revision (the feed's poll moves it, never a filter
+            # change, which touches no database): only its masked take here.
+            rows.insert(0, "notes", self._book.hazard_marks(snapshot, check=False)[mask])
+        self._table.param.update(value=rows, page=self._table.page if keep_page else 1)
         self._table.visible = not rows.empty
         self._empty.visible = rows.empty
 

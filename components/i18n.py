@@ -28,6 +28,7 @@ UI = {
     "enforcement": ("执法", "Enforcement"),
     "training": ("培训与推动", "Training & leadership"),
     "dispatch": ("周调度", "Weekly dispatch"),
+    "annotations": ("批注", "Annotations"),
     "data": ("数据", "Data"),
     "meeting": ("会议大屏", "Meeting screen"),
     "url_dropped": ("链接中有无法识别的筛选值，已忽略：{values}", "The link held filter values this dataset does not know; ignored: {values}"),

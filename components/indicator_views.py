@@ -17,7 +17,7 @@ import panel as pn
 import param
 
 from components import charts_indicators as charts
-from components.data import CampaignSnapshot
+from components.data import CampaignSnapshot, SharedCampaign
 from components.html_text import choice_options, text as html_text
 from components.i18n import indicator_label, register_labels, tabulator_locale, tr, unit_type_label
 from components.page_view import Lifecycle, PageView, page_scope
@@ -108,9 +108,11 @@ def indicator_options(keys: list[str], lang: str) -> dict[str, str]:
 
 
 def indicator_page(state: DashboardState, snapshot: CampaignSnapshot, title_key: str, totals_key: str,
-                   keys: tuple[str, ...], *sections: type[pn.viewable.Viewer]) -> pn.Column:
-    """A page of form indicators: title, sector note, totals, the indicator explorer, then ``sections``."""
-    views = [section(state=state, snapshot=snapshot, **({"keys": list(keys)} if "keys" in section.param else {}))
+                   keys: tuple[str, ...], *sections: type[pn.viewable.Viewer], shared: SharedCampaign | None = None) -> pn.Column:
+    """A page of form indicators: title, sector note, totals, the indicator explorer, then ``sections``.
+    With ``shared``, the explorer marks and takes annotations on a unit's figure for a month."""
+    views = [section(state=state, snapshot=snapshot, **({"keys": list(keys)} if "keys" in section.param else {}),
+                     **({"shared": shared} if "shared" in section.param else {}))
              for section in (IndicatorExplorer, *sections)]
     return pn.Column(
         pn.pane.Markdown(f"## {tr(title_key, state.lang)}", margin=(0, 10)),
@@ -167,6 +169,8 @@ class IndicatorExplorer(PageView):
 
     keys = param.List(item_type=str)
     key = param.Selector(objects=[])
+    shared = param.ClassSelector(class_=SharedCampaign, default=None, doc="For figure annotations (none without it)")
+    note_period = param.Selector(objects=[], doc="The month of the figure to annotate")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -175,6 +179,25 @@ class IndicatorExplorer(PageView):
             self.key = self.keys[0]
         self.selector = pn.widgets.Select.from_param(self.param.key, name=tr("ind_indicator", self.state.lang),
                                                      width=420, css_classes=["hb-indicator-select"])
+        self._book = self._feed = self._figure_notes = None
+        if self.shared is not None and self.shared.store is not None:
+            from components.annotation_panel import ToggleNotes, book_for, feed_for, figure_subject
+
+            self._book, self._feed = book_for(self.shared), feed_for(self.state, self.shared)
+            periods = list(self.snapshot.periods)
+            self.param.note_period.objects = periods
+            self.note_period = self.state.period_end if self.state.period_end in periods else (periods[-1] if periods else None)
+
+            def subject_for():
+                if len(self.state.units) != 1 or not self.note_period:
+                    return None
+                label = tr("an_figure_button", self.state.lang).replace("{period}", self.note_period)
+                return (figure_subject(self.state.units[0], self.key, self.note_period),
+                        lambda count: label.replace("{count}", str(count)))
+
+            self._figure_notes = ToggleNotes(subject_for, ((self, ("key", "note_period")), (self.state, ("units",))),
+                                             state=self.state, snapshot=self.snapshot, shared=self.shared,
+                                             css_name="figure")
 
     def _ranking(self, unit_type_group: tuple[str, ...], title_key: str) -> pn.viewable.Viewable:
         lang = self.state.lang
@@ -217,22 +240,47 @@ class IndicatorExplorer(PageView):
             chart_pane(charts.increments_chart(by_period, self.key, lang), css_classes=["hb-increments"]),
             heading("ind_by_unit_month", lang),
             pn.pane.Markdown(tr("ind_heatmap_note", lang), margin=(0, 10), styles={"color": "#607d8b"}),
-            chart_pane(charts.increments_heatmap(increments, self.key, lang), css_classes=["hb-increments-heatmap"]),
+            chart_pane(self._marked(charts.increments_heatmap(increments, self.key, lang), increments),
+                       css_classes=["hb-increments-heatmap"]),
         ]
         found = increments[increments["decrease"]]
         if not found.empty:
             parts += [heading("ind_decrease_table", lang), decrease_table(found, lang)]
         return pn.Column(*parts, sizing_mode="stretch_width")
 
+    def _marked(self, heatmap: hv.core.Dimensioned, increments: pd.DataFrame) -> hv.core.Dimensioned:
+        """The heatmap with "✎" on each cell (unit, month) whose figure has annotations."""
+        if self._book is None:
+            return heatmap
+        from components.annotation_panel import MARK
+
+        marks = self._book.figure_marks(self.snapshot, self.key)
+        cells = increments.loc[increments["key"] == self.key, ["period", "unit"]].drop_duplicates()
+        marks = marks.merge(cells, on=["period", "unit"])
+        if marks.empty:
+            return heatmap
+        lang = self.state.lang
+        labels = hv.Labels(marks.assign(text="      " + MARK).astype({"period": object, "unit": object}),
+                           [hv.Dimension("period", label=tr("ind_period", lang)), hv.Dimension("unit", label=tr("ind_unit", lang))],
+                           "text").opts(text_color="#b71c1c", text_font_size="11pt", text_align="left", backend="bokeh")
+        return heatmap * labels
+
     def __panel__(self) -> pn.viewable.Viewable:
         lang = self.state.lang
+        notes_follow = ((self._feed, ("revision",)),) if self._feed is not None else ()
+        notes = []
+        if self._figure_notes is not None:
+            period = pn.widgets.Select.from_param(self.param.note_period, name=tr("an_figure_period", lang), description=None,
+                                                  width=120, css_classes=["hb-an-figure-period"])
+            notes = [pn.Row(period, self._figure_notes)]
         return pn.Column(
             self.selector,
+            *notes,
             heading("ind_by_unit", lang),
             pn.pane.Markdown(tr("ind_click_hint", lang), margin=(0, 10), styles={"color": "#607d8b"}),
             self.refreshed(self.rankings, (self, ("key",)), (self.state, SCOPE_PARAMS)),
             heading("ind_over_time", lang),
-            self.refreshed(self.over_time, (self, ("key",)), (self.state, SCOPE_PARAMS)),
+            self.refreshed(self.over_time, (self, ("key",)), (self.state, SCOPE_PARAMS), *notes_follow),
             sizing_mode="stretch_width",
         )
 

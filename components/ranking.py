@@ -16,7 +16,7 @@ import panel as pn
 import param
 
 from components.charts_overview import missing_months_text, quota_bars
-from components.data import CampaignSnapshot
+from components.data import CampaignSnapshot, SharedCampaign
 from components.i18n import register_labels, tabulator_locale, tr
 from components.kpi import report_period
 from components.page_view import PageView
@@ -44,6 +44,7 @@ register_labels({
     "ov_rank_change": ("较上期", "Change"),
     "ov_rank_new": ("新", "new"),
     "ov_click_to_filter": ("点击一行可按该单位筛选。", "Click a row to filter to that unit."),
+    "ov_notes": ("批注", "Notes"),
     "ov_quotas": ("季度任务完成情况", "Quarterly quotas"),
     "ov_quarter": ("季度", "Quarter"),
     "ov_quarter_2023Q2": ("2023年第二季度（5–6月）", "2023 Q2 (May–Jun)"),
@@ -102,16 +103,25 @@ class RankingTables(PageView):
     """Counties and departments ranked side by side by the chosen measure, at the report period."""
 
     measure = param.Selector(default=overview.HAZARDS_FOUND, objects=list(MEASURES))
+    shared = param.ClassSelector(class_=SharedCampaign, default=None, doc="For the units' annotation badges and notes")
 
     def __init__(self, **params):
         super().__init__(**params)
         lang = self.state.lang
+        self._book = self._feed = None
+        if self.shared is not None and self.shared.store is not None:  # a read-only dataset has no annotations
+            from components.annotation_panel import book_for, feed_for, unit_notes
+
+            self._book, self._feed = book_for(self.shared), feed_for(self.state, self.shared)
+            self._unit_notes = unit_notes(self.state, self.snapshot, self.shared)
         self._measure_buttons = _choice_buttons(self, "measure", {tr(f"ov_measure_{m}", lang): m for m in MEASURES},
                                                 "hb-ranking-measure")
         self._period_line = pn.pane.HTML(sizing_mode="stretch_width", margin=(0, 10))
         self.tables = {group: self._table(group) for group in ("local", "department")}
         self._refresh()
         self.follow(self.state, ("period_end", "units", "lang"), self._refresh)
+        if self._feed is not None:
+            self.follow(self._feed, ("revision",), self._refresh)
 
     def _table(self, group: str) -> pn.widgets.Tabulator:
         table = pn.widgets.Tabulator(
@@ -135,7 +145,13 @@ class RankingTables(PageView):
         lang = self.state.lang
         for group, table in self.tables.items():
             rows = self.rows(group)
-            table.value = ranking_table(rows, self.measure, lang)
+            shown = ranking_table(rows, self.measure, lang)
+            if self._book is not None:  # the badge: "✎2" on a unit with two unit or figure annotations
+                from components.annotation_panel import unit_badge_text
+
+                counts = self._book.unit_counts(self.snapshot)
+                shown[tr("ov_notes", lang)] = [unit_badge_text(unit, counts) for unit in rows["unit"]]
+            table.value = shown
             table.selection = [int(i) for i in rows.index[rows["unit"].isin(self.state.units)]]
         period = report_period(self.state, self.snapshot)
         previous = dispatch.previous_period(self.snapshot.periods, period) if period else None
@@ -151,7 +167,8 @@ class RankingTables(PageView):
         lang = self.state.lang
         columns = [pn.Column(f"#### {tr(f'ov_{name}', lang)}", self.tables[group], sizing_mode="stretch_width")
                    for group, name in (("local", "local_units"), ("department", "departments"))]
-        return pn.Column(self._measure_buttons, self._period_line, pn.Row(*columns, sizing_mode="stretch_width"),
+        notes = [self._unit_notes] if self._book is not None else []
+        return pn.Column(self._measure_buttons, self._period_line, *notes, pn.Row(*columns, sizing_mode="stretch_width"),
                          sizing_mode="stretch_width")
 
 

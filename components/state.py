@@ -14,7 +14,7 @@ import param
 from loaders.reference import SECTOR_KEYS, STATUS_LABELS
 from metrics.filters import HazardFilter
 
-PAGES = ("overview", "hazards", "map", "enforcement", "training", "dispatch", "data")
+PAGES = ("overview", "hazards", "map", "enforcement", "training", "dispatch", "annotations", "data")
 
 # Parameters that make up the hazard filter (names match HazardFilter's fields).
 FILTER_PARAMS = (

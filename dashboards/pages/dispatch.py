@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import panel as pn
 
+from components.annotation_panel import DueFollowUps
 from components.data import CampaignSnapshot, SharedCampaign
 from components.dispatch_views import WeeklyDispatch
 from components.i18n import tr
@@ -16,5 +17,6 @@ def build(state: DashboardState, snapshot: CampaignSnapshot, shared: SharedCampa
     return pn.Column(
         pn.pane.Markdown(f"## {tr('dispatch', state.lang)}", margin=(0, 10)),
         WeeklyDispatch(state=state, snapshot=snapshot),
+        *([DueFollowUps(state=state, snapshot=snapshot, shared=shared)] if shared is not None and shared.store is not None else []),
         sizing_mode="stretch_width", css_classes=["hb-page-dispatch"],
     )

@@ -18,4 +18,4 @@ register_labels({
 
 def build(state: DashboardState, snapshot: CampaignSnapshot, shared: SharedCampaign) -> pn.viewable.Viewable:
     begin_page(state)  # the views of the page shown before stop following the state
-    return indicator_page(state, snapshot, "enforcement", "enf_totals", ENFORCEMENT_KEYS, UnitComparison)
+    return indicator_page(state, snapshot, "enforcement", "enf_totals", ENFORCEMENT_KEYS, UnitComparison, shared=shared)

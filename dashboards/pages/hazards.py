@@ -147,7 +147,8 @@ def build(state: DashboardState, snapshot: CampaignSnapshot, shared: SharedCampa
         _with_empty_state(bars, figures, lang, lifecycle),
         _with_empty_state(heatmap, figures, lang, lifecycle),
         _with_empty_state(statuses, figures, lang, lifecycle),
-        pn.Row(HazardTable(state=state, selection=selection), HazardDetail(state=state, snapshot=snapshot),
+        pn.Row(HazardTable(state=state, selection=selection, shared=shared),
+               HazardDetail(state=state, snapshot=snapshot, shared=shared),
                sizing_mode="stretch_width"),
         sizing_mode="stretch_width", css_classes=["hb-page-hazards"],
     )

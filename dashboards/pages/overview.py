@@ -36,6 +36,6 @@ def build(state: DashboardState, snapshot: CampaignSnapshot, shared: SharedCampa
         KpiCards(state=state, snapshot=snapshot, selection=selection),
         _section("ov_timeline", lang, CampaignTimeline(state=state, snapshot=snapshot)),
         _section("ov_quotas", lang, QuotaProgress(state=state, snapshot=snapshot)),
-        _section("ov_ranking", lang, RankingTables(state=state, snapshot=snapshot)),
+        _section("ov_ranking", lang, RankingTables(state=state, snapshot=snapshot, shared=shared)),
         sizing_mode="stretch_width", css_classes=["hb-page-overview"],
     )

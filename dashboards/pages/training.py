@@ -18,4 +18,4 @@ register_labels({
 
 def build(state: DashboardState, snapshot: CampaignSnapshot, shared: SharedCampaign) -> pn.viewable.Viewable:
     begin_page(state)  # the views of the page shown before stop following the state
-    return indicator_page(state, snapshot, "training", "trn_totals", TRAINING_KEYS, MediaColumnView, SpotCheckView)
+    return indicator_page(state, snapshot, "training", "trn_totals", TRAINING_KEYS, MediaColumnView, SpotCheckView, shared=shared)

@@ -83,6 +83,14 @@ _BUILD_SLOTS = threading.BoundedSemaphore(MAX_CONCURRENT_BUILDS)
 _log = logging.getLogger(__name__)
 
 
+def _button_colour(colour: str) -> list[str]:
+    """A FileDownload's colour as a stylesheet: Panel 1.9.4's FileDownload drops ``color``/``button_type``
+    before they reach the Bokeh model (every download button rendered grey)."""
+    return [f":host .bk-btn.bk-btn-default {{ background-color: {colour} !important; border-color: {colour} !important;"
+            f" color: #fff !important; }}"
+            f":host .bk-btn.bk-btn-default:hover {{ filter: brightness(0.92); }}"]
+
+
 def set_max_concurrent_builds(count: int) -> None:
     """How many packs this server process builds at once (others wait, 排队中)."""
     global MAX_CONCURRENT_BUILDS, _BUILD_SLOTS
@@ -136,6 +144,29 @@ def filter_summary(state: DashboardState, lang: str = "zh") -> str:
     return tr("ex_filters_active", lang).format(filters=separator.join(parts))
 
 
+_warm = threading.Event()
+
+
+def warm_up() -> None:
+    """Import the pack's writers in the background, once per process, when a dialog is first
+    opened: they take seconds to import, which the officer would otherwise wait for at 准备生成."""
+    if _warm.is_set():
+        return
+    _warm.set()
+
+    def load() -> None:
+        import importlib
+
+        for name in ("briefing.text", "briefing.charts", "briefing.word", "briefing.pdf", "briefing.workbook",
+                     "briefing.slides"):
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - a build will report the same failure in words
+                _log.exception("warming up %s failed", name)
+
+    threading.Thread(target=load, name="hazardboard-briefing-warm-up", daemon=True).start()
+
+
 def read_annotations(shared: SharedCampaign, campaign) -> pd.DataFrame | None:
     """The officers' annotations of the store, orphans marked; None without a store or annotations."""
     if shared.store is None:
@@ -179,6 +210,7 @@ class ExportDialog(pn.viewable.Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         self._built: BuiltPack | None = None
+        self._offered = False  # the built pack was shown in the open dialog
         self._disposed = False
         self.modal = pn.Modal(width=660, css_classes=["hb-export-modal"], show_close_button=True)
         self.open_button = pn.widgets.Button(label=tr("ex_open", self.state.lang), color="light", width=110,
@@ -221,11 +253,15 @@ class ExportDialog(pn.viewable.Viewer):
     # --- opening, closing, releasing -------------------------------------------------------
 
     def open(self) -> None:
+        warm_up()
         if self.phase not in ("queued", "running"):
+            if self._offered:  # shown before: dropped now even if the browser's close never reached us
+                self.release_pack()
             if self.phase == "failed":
                 self.param.update(phase="idle", error="")
             self.refresh_choices()
             self._render()
+        self._offered = self._built is not None  # a pack finished while the dialog was closed is offered now
         self.modal.open = True
 
     def close(self) -> None:
@@ -237,7 +273,7 @@ class ExportDialog(pn.viewable.Viewer):
 
     def release_pack(self) -> None:
         """Drop the last pack's bytes (and the download's copy of them)."""
-        self._built = None
+        self._built, self._offered = None, False
         if self.phase == "done":
             self.phase = "idle"
         download = getattr(self, "_download", None)
@@ -319,7 +355,7 @@ class ExportDialog(pn.viewable.Viewer):
             self.param.update(phase="failed", error=message, step_text="")
 
     def _finish(self, built: BuiltPack) -> None:
-        self._built = built
+        self._built, self._offered = built, self.modal.open
         self.phase = "done"
         self._render_result()
 
@@ -388,9 +424,11 @@ class ExportDialog(pn.viewable.Viewer):
             line = tr("ex_queued", lang)
         else:
             line = tr("ex_step", lang).format(step=min(self.step + 1, self.total), total=self.total, text=self.step_text)
+        known = self.phase == "running" and self.step > 0
         self._status.objects = [
-            pn.indicators.Progress(value=self.step, max=max(self.total, 1), width=400, css_classes=["hb-export-progress"],
-                                   active=self.phase == "queued"),
+            # Indeterminate while queued or preparing (the first build of a process imports the writers).
+            pn.indicators.Progress(value=self.step if known else -1, active=not known, max=max(self.total, 1),
+                                   width=400, height=20, css_classes=["hb-export-progress"]),
             pn.pane.HTML(f'<div class="hb-export-step">{text(line)}</div>', margin=(0, 10)),
         ]
 
@@ -404,7 +442,7 @@ class ExportDialog(pn.viewable.Viewer):
             return
         self._download = pn.widgets.FileDownload(
             file=io.BytesIO(built.zip_bytes), filename=built.filename, label=tr("ex_download", lang),
-            color="success", width=220, css_classes=["hb-export-download"])
+            width=220, css_classes=["hb-export-download"], stylesheets=_button_colour("#2e7d32"))
         done = tr("ex_done", lang).format(count=len(built.files), seconds=f"{built.seconds:.1f}")
         rows = "".join(f"<tr><td>{text(name)}</td><td style='text-align:right;padding-left:16px'>{format_bytes(size)}</td></tr>"
                        for name, size in built.files)
@@ -462,7 +500,7 @@ class BoardsDownload(pn.viewable.Viewer):
         self.picker = pn.widgets.Select(label=tr("bd_unit", lang), width=200, css_classes=["hb-boards-unit"],
                                         options={tr("bd_all", lang): ""} | {u: u for u in self._units})  # labels are text
         self.download = pn.widgets.FileDownload(
-            callback=self._pdf, filename=self._filename(""), label=tr("bd_download", lang), color="primary",
+            callback=self._pdf, filename=self._filename(""), label=tr("bd_download", lang), stylesheets=_button_colour("#0072b5"),
             width=240, css_classes=["hb-boards-download"], align="end")
         self.picker.param.watch(self._picked, "value")  # both die with the page
         page_scope(self.state).on_release(self._release)

@@ -212,6 +212,11 @@ def test_the_bytes_go_when_the_dialog_closes_and_when_the_session_ends(store_sha
     assert dialog.built is not None and dialog._download.file is not None
     dialog.modal.open = False
     assert dialog.built is None and dialog._download is None and dialog._result.objects == []
+    asyncio.run(dialog.build())  # finished while the dialog was closed: offered when it is opened
+    dialog.open()
+    assert dialog.built is not None and dialog._download is not None
+    dialog.open()  # opened again without a close reaching the server: the pack shown before is dropped
+    assert dialog.built is None and dialog._download is None
     asyncio.run(dialog.build())
     assert dialog.built is not None
     release_session(dialog.state)  # what the end of a server session runs

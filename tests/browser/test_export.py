@@ -57,7 +57,7 @@ def test_export_a_pack_from_the_overview(server, page, tmp_path):
     dialog.locator(".hb-export-build button").click()
     expect(dialog.locator(".hb-export-step")).to_contain_text("步")  # progress while it builds
     expect(dialog.locator(".hb-export-build button")).to_be_disabled()
-    expect(dialog.locator(".hb-export-progress")).to_be_visible()
+    expect(dialog.locator(".hb-export-progress").first).to_be_visible()
     screenshot(page, "export-dialog-building-zh")
     download_button = dialog.locator(".hb-export-download button")
     expect(download_button).to_be_visible(timeout=BUILD_TIMEOUT_MS)

@@ -46,7 +46,6 @@ register_labels({
     "ex_parts": ("简报内容", "Include"),
     "ex_issue_no": ("期号（第 N 期）", "Issue number"),
     "ex_build": ("生成简报", "Build the pack"),
-    "ex_building": ("正在生成…", "Building…"),
     "ex_queued": ("排队中：其他简报正在生成，请稍候…", "Queued: other packs are being built, please wait…"),
     "ex_step": ("第 {step}/{total} 步：{text}", "Step {step}/{total}: {text}"),
     "ex_done": ("简报已生成，共 {count} 个文件，用时 {seconds} 秒。", "The pack is ready: {count} files, built in {seconds} s."),
@@ -61,7 +60,6 @@ register_labels({
                   "Building the pack failed at “{step}” ({kind}). Try again later; if it fails again, contact the administrator."),
     "ex_failed_annotations": ("读取批注", "reading the annotations"),
     "ex_failed_prepare": ("准备生成", "preparing the build"),
-    "ex_close": ("关闭", "Close"),
     "ex_filter_search": ("搜索", "Search"),
     "ex_filter_period_note": ("（截止期次按上面所选期次）", " (the period chosen above is the end period)"),
     "bd_heading": ("责任公示牌", "Responsibility notice boards"),
@@ -71,7 +69,6 @@ register_labels({
     "bd_download": ("下载责任公示牌（PDF）", "Download notice boards (PDF)"),
     "bd_none": ("还没有收到任何公示牌信息（附件1）。", "No notice board information (附件1) received yet."),
     "bd_failed": ("生成公示牌失败：{message}", "The notice boards could not be made: {message}"),
-    "bd_count": ("{count} 家企业，{count} 页", "{count} enterprises, {count} pages"),
 })
 
 _EN_PARTS = {"docx": "Word briefing", "pdf": "PDF briefing", "xlsx": "Excel summary", "pptx": "Meeting slides",

@@ -212,14 +212,17 @@ def serve(
     show: bool = False,
     upload_limit_mb: float = DEFAULT_UPLOAD_LIMIT_MB,
     session_expiry_s: float = DEFAULT_SESSION_EXPIRY_S,
+    annotation_tags: tuple[str, ...] | None = None,
 ) -> None:
     """Serve the dashboard and the meeting screen; the dataset is built once per process.
 
     ``upload_limit_mb`` bounds one selection of files on the data page. The files travel in
     chunks (``components.upload.ChunkedFileInput``), so the websocket's message limit is set from
     the chunk size, not the upload limit (one 16 MB+ message used to close the session, 1009)."""
+    from components.annotation_panel import set_annotation_tags
     from dashboards.meeting import create_meeting
 
+    set_annotation_tags(annotation_tags)
     limit_bytes = int(upload_limit_mb * 1024 * 1024)
     set_upload_limit(limit_bytes)
 

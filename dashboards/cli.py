@@ -25,6 +25,9 @@ from loaders import Issue
 from loaders.model import KIND_LABELS, SEVERITY_LABELS
 from loaders.reference import SECTOR_LABELS, STATUS_LABELS, SUPERVISION_LABELS
 from store import IngestReport, Store, StoreError
+from store.annotations import DEFAULT_TAGS
+# The store's tag column (store/db.py) holds 32 characters.
+MAX_TAG_CHARS = 32
 from store.db import INGEST_WORKERS, OVERSIZED_CODE
 from store.isolation import DEFAULT_MEMORY_MB as DEFAULT_PARSE_MEMORY_MB
 from store.isolation import DEFAULT_TIMEOUT_S as DEFAULT_PARSE_TIMEOUT_S
@@ -92,6 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"解析每个上传文件的时间上限（秒，超出即拒绝该文件），默认 {DEFAULT_PARSE_TIMEOUT_S:g}")
     serve.add_argument("--session-expiry-s", type=float, default=DEFAULT_SESSION_EXPIRY_S, metavar="SECONDS",
                        help=f"浏览器关闭或断开后保留会话的时间（秒），过后释放其内存，默认 {DEFAULT_SESSION_EXPIRY_S:g}")
+    serve.add_argument("--annotation-tags", metavar="标签1,标签2,…",
+                       help="批注可选的标签（逗号或顿号分隔），默认：" + "、".join(DEFAULT_TAGS))
     serve.set_defaults(handler=_run_serve)
 
     brief = commands.add_parser("brief", help="生成一期简报包：Word、PDF、Excel 汇总表、会议幻灯片和图表图片")
@@ -175,6 +180,7 @@ def _run_serve(args: argparse.Namespace) -> int:
     if not args.parse_timeout_s > 0:
         raise CommandError("--parse-timeout-s 必须大于 0")
     parse_limits = ParseLimits(memory_mb=args.parse_memory_mb, timeout_s=args.parse_timeout_s)
+    annotation_tags = parse_annotation_tags(args.annotation_tags) if args.annotation_tags is not None else None
     # The server keeps one dataset for hours: with Arrow's default pool (mimalloc) the pages
     # freed after a build stay with the process; from the system allocator the trim after each
     # build returns them (server at province scale: 884 -> 742 MB after start-up).
@@ -201,7 +207,7 @@ def _run_serve(args: argparse.Namespace) -> int:
 
     print(f"看板地址：http://{args.address}:{args.port}/  （会议大屏：/meeting）", file=sys.stderr)
     serve(store=store_location, port=args.port, address=args.address, num_procs=args.num_procs, as_of=as_of, show=args.show,
-          upload_limit_mb=args.upload_limit_mb, session_expiry_s=args.session_expiry_s)
+          upload_limit_mb=args.upload_limit_mb, session_expiry_s=args.session_expiry_s, annotation_tags=annotation_tags)
     return EXIT_OK
 
 
@@ -275,6 +281,17 @@ def _run_boards(args: argparse.Namespace) -> int:
     total = sum(f.boards for f in written)
     print(f"共生成 {len(written)} 个 PDF 文件，{total} 张公示牌，保存在 {args.out}")
     return EXIT_OK
+
+
+def parse_annotation_tags(text: str) -> tuple[str, ...]:
+    """"需关注,已督办、待核实" → the tags in order, each once; a tag too long to store is refused."""
+    tags = tuple(dict.fromkeys(t.strip() for t in re.split(r"[,，、]", text) if t.strip()))
+    if not tags:
+        raise CommandError("--annotation-tags 至少要有一个标签，例如 需关注,已督办", EXIT_USAGE)
+    too_long = [t for t in tags if len(t) > MAX_TAG_CHARS]
+    if too_long:
+        raise CommandError(f"批注标签不能超过 {MAX_TAG_CHARS} 个字：{'、'.join(too_long)}", EXIT_USAGE)
+    return tags
 
 
 def parse_as_of(text: str) -> dt.date:

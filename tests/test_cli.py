@@ -159,3 +159,28 @@ def test_missing_paths_and_version(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["--version"])
     assert exit_info.value.code == 0 and capsys.readouterr().out.startswith("hazardboard ")
+
+
+def test_serve_takes_the_annotation_tags_officers_choose_from(reports, tmp_path, capsys, served):
+    store_dir = tmp_path / "store"
+    assert main(["serve", "--data", str(reports), "--store", str(store_dir),
+                 "--annotation-tags", "需关注, 已督办、限期整改,需关注"]) == 0
+    assert served[-1]["annotation_tags"] == ("需关注", "已督办", "限期整改")
+    assert main(["serve", "--store", str(store_dir)]) == 0
+    assert served[-1]["annotation_tags"] is None  # the default list
+    assert main(["serve", "--store", str(store_dir), "--annotation-tags", "，"]) == 2
+    assert "--annotation-tags" in capsys.readouterr().err
+    assert main(["serve", "--store", str(store_dir), "--annotation-tags", "标" * 33]) == 2
+    assert "32" in capsys.readouterr().err
+
+
+def test_the_server_offers_the_tags_it_was_given():
+    from components.annotation_panel import annotation_tags, set_annotation_tags
+    from store.annotations import DEFAULT_TAGS
+
+    set_annotation_tags(("限期整改", "已约谈"))
+    try:
+        assert annotation_tags() == ("限期整改", "已约谈")
+    finally:
+        set_annotation_tags(None)
+    assert annotation_tags() == tuple(DEFAULT_TAGS)

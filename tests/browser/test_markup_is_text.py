@@ -16,6 +16,7 @@ import pytest
 from openpyxl import Workbook
 
 from sample_data.writers import write_form, write_ledger, write_registry
+from store.annotations import add_annotation, unit_subject
 from tests.browser.conftest import click_row_until, free_port, screenshot, start_server, stop_server, wait_ready
 
 PAYLOAD = '<img src=x onerror="window.__xss=(window.__xss||0)+1">'
@@ -25,7 +26,9 @@ UNIT = f"{PAYLOAD}县"  # an unknown unit is kept as written, so its name reache
 DEPARTMENT = f"{PAYLOAD}局"  # a department too: the department rankings, spot checks and training figures
 KNOWN_COUNTY = "章贡区"  # a county on the map, so the map is drawn; its hazards carry the markup in every other field
 LEDGER_FILE = f"{PAYLOAD[:4]}{UNIT[-3:]}8月台账.xlsx"  # "<img">县8月台账.xlsx"
-PAGES = ("overview", "hazards", "map", "enforcement", "training", "dispatch", "data")
+PAGES = ("overview", "hazards", "map", "enforcement", "training", "dispatch", "data", "annotations")
+# An officer's annotation carries markup in its author, tag and Markdown text (raw HTML, a script link).
+NOTE_TEXT = f"{PAYLOAD}{SCRIPT} **核实** [链接](javascript:window.__xss=1)"
 SLIDES = range(5)
 # Every chart with a hover tool, by page or slide: "<css class of the chart>/<glyph>" → whether the
 # hovered item carries workbook text (a unit name). The others show fixed labels and figures only:
@@ -41,6 +44,7 @@ HOVERS = {
                  "hb-increments-heatmap/Rect": True, "hb-spot-heatmap/Rect": True, "hb-spot-trend/VBar": False},
     "dispatch": {},
     "data": {},
+    "annotations": {},
     "slide 0": {"hb-meeting-overview/Quad": False},
     "slide 1": {},
     "slide 2": {"hb-meeting-map/MultiPolygons": False},
@@ -183,7 +187,9 @@ def _hostile_campaign(folder) -> None:
 def hostile_server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("hostile")
     _hostile_campaign(folder)
-    process = start_server(tmp_path_factory.mktemp("store"), port := free_port(), data=[str(folder)], log_name="server-hostile")
+    store = tmp_path_factory.mktemp("store")
+    process = start_server(store, port := free_port(), data=[str(folder)], log_name="server-hostile")
+    add_annotation(store, unit_subject(UNIT), NOTE_TEXT, author=PAYLOAD, tag=SHEET, allowed_tags=None)
     yield f"http://localhost:{port}"
     stop_server(process)
 
@@ -247,6 +253,16 @@ def test_workbook_text_with_markup_stays_text_on_every_page_slide_hover_and_deta
                 assert shown in detail, f"{shown!r} not shown as text in the hazard detail: {detail!r}"
             screenshot(page, "markup-hazards")
             _assert_nothing_ran(page, dialogs, "the hazard detail")
+        if name == "annotations":
+            listed = page.locator(".hb-page-annotations").first.evaluate(DEEP_TEXT_JS)
+            assert PAYLOAD in listed and SHEET in listed, listed  # author and tag shown as text
+        if name == "overview":  # the export dialog lists every unit, the hostile one as text
+            page.locator(".hb-export-open button").first.click()
+            page.locator(".hb-export-dialog .hb-export-build button").wait_for()
+            options = page.locator(".hb-export-scope select option").all_inner_texts()
+            assert UNIT in options, options
+            page.wait_for_timeout(500)
+            _assert_nothing_ran(page, dialogs, "the export dialog")
     units = urllib.parse.quote(json.dumps([UNIT], ensure_ascii=False))
     for slide in SLIDES:
         _visit(page, f"{hostile_server}/meeting?slide={slide}&units={units}")

@@ -66,6 +66,13 @@ class Pack:
         return buffer.getvalue()
 
 
+def size_text(size: int) -> str:
+    """A file size for officers: KB below a megabyte, MB with one decimal above."""
+    if size < 1024 * 1024:
+        return f"{max(1, round(size / 1024)):,} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
 def default_issue_no(period: str) -> int:
     """第 N 期 when none is given: the period's month of the campaign (2023-05 is 第1期)."""
     start = pd.Period(CAMPAIGN_START_PERIOD, freq="M")

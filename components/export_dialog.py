@@ -24,7 +24,7 @@ import pandas as pd
 import panel as pn
 import param
 
-from briefing.pack import PART_LABELS, PARTS, build_pack, default_issue_no
+from briefing.pack import PART_LABELS, PARTS, build_pack, default_issue_no, size_text
 import components.filters  # noqa: F401  (registers the filter labels the summary names)
 from components.data import SharedCampaign
 from components.html_text import text
@@ -98,13 +98,6 @@ def set_max_concurrent_builds(count: int) -> None:
 
 def part_label(part: str, lang: str = "zh") -> str:
     return _EN_PARTS[part] if lang == "en" else PART_LABELS[part]
-
-
-def format_bytes(size: int) -> str:
-    """A file size for a list: KB below a megabyte, MB with one decimal above."""
-    if size < 1024 * 1024:
-        return f"{max(1, round(size / 1024)):,} KB"
-    return f"{size / (1024 * 1024):.1f} MB"
 
 
 def filter_summary(state: DashboardState, lang: str = "zh") -> str:
@@ -441,7 +434,7 @@ class ExportDialog(pn.viewable.Viewer):
             file=io.BytesIO(built.zip_bytes), filename=built.filename, label=tr("ex_download", lang),
             width=220, css_classes=["hb-export-download"], stylesheets=_button_colour("#2e7d32"))
         done = tr("ex_done", lang).format(count=len(built.files), seconds=f"{built.seconds:.1f}")
-        rows = "".join(f"<tr><td>{text(name)}</td><td style='text-align:right;padding-left:16px'>{format_bytes(size)}</td></tr>"
+        rows = "".join(f"<tr><td>{text(name)}</td><td style='text-align:right;padding-left:16px'>{size_text(size)}</td></tr>"
                        for name, size in built.files)
         listing = (f'<div class="hb-export-done">{text(done)}</div>'
                    f'<div style="font-weight:600;margin-top:6px">{text(tr("ex_files", lang))}</div>'

@@ -231,7 +231,7 @@ def _campaign_source(args: argparse.Namespace, as_of: dt.date | None = None, wit
 
 def _run_brief(args: argparse.Namespace) -> int:
     from briefing.fonts import FontMissingError
-    from briefing.pack import build_pack
+    from briefing.pack import build_pack, size_text
     from metrics.briefing import BriefingScopeError
 
     if not re.fullmatch(r"\d{4}-\d{2}", args.period.strip()):
@@ -253,13 +253,11 @@ def _run_brief(args: argparse.Namespace) -> int:
     figures = pack.figures
     print(f"{figures.scope_label} {figures.period} 简报（第{pack.issue_no}期，{pack.issue_date:%Y-%m-%d}）：")
     for path in written:
-        print(f"{path}（{_size_text(path.stat().st_size)}）")
+        print(f"{path}（{size_text(path.stat().st_size)}）")
     print(f"共 {len(written)} 个文件，保存在 {args.out}")
     return EXIT_OK
 
 
-def _size_text(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{max(1, round(size / 1024))} KB"
 
 
 def _run_boards(args: argparse.Namespace) -> int:

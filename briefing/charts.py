@@ -45,6 +45,10 @@ __all__ = ["CHART_FILES", "CHART_NAMES", "DPI", "PAGE_WIDTH_INCHES", "briefing_e
 DPI = 150
 PAGE_WIDTH_INCHES = 6.3  # 16 cm, the text width of an A4 page with 2.5 cm margins (945 px at DPI)
 ROW_INCHES = 0.24              # one bar of a ranking (8 pt names)
+# The tallest chart an A4 page holds with its caption (24.7 cm of text height): past ~32 units a
+# ranking's bars and names get thinner instead of running off the page (province scale: ~100 units).
+MAX_CHART_INCHES = 8.6
+MIN_NAME_PT = 4.5
 CHART_NAMES = ("counties", "departments", "sectors", "quota", "quota_departments", "enforcement", "map")
 # The file of each chart: numbered as the pack's figures, named by what it shows (Chinese, like the pack).
 CHART_FILES = {
@@ -112,7 +116,7 @@ def chart_inches(name: str, element: hv.core.Dimensioned) -> tuple[float, float]
     """The size of chart ``name`` on the page: the page's width, a height that fits its rows."""
     if name in ("counties", "departments", "enforcement"):
         bars = element.get(0) if isinstance(element, hv.Overlay) else element
-        return PAGE_WIDTH_INCHES, _whole_pixels(max(2.2, 0.8 + ROW_INCHES * len(bars)))
+        return PAGE_WIDTH_INCHES, _whole_pixels(min(MAX_CHART_INCHES, max(2.2, 0.8 + ROW_INCHES * len(bars))))
     if name == "sectors":
         return PAGE_WIDTH_INCHES, _whole_pixels(1.6 + 0.3 * len(element.dimension_values(0, expanded=False)))
     if name in QUOTAS:
@@ -156,6 +160,11 @@ def _sized(name: str, element: hv.core.Dimensioned) -> hv.core.Dimensioned:
         options["aspect"] = "auto"
     if name in QUOTAS:
         options["fontsize"] = {"xticks": 8}
+    if name in ("counties", "departments", "enforcement"):
+        bars = element.get(0) if isinstance(element, hv.Overlay) else element
+        row_inches = (height - 0.8) / max(len(bars), 1)
+        if row_inches < ROW_INCHES:  # squeezed to fit the page: the names shrink with their bars
+            options["fontsize"] = {"yticks": max(MIN_NAME_PT, 8 * row_inches / ROW_INCHES)}
     return element.opts(**options, backend="matplotlib", clone=True)
 
 

@@ -91,6 +91,8 @@ TABLE_PT = 10.5
 MARGINS_CM = (3.7, 3.5, 2.8, 2.6)  # top, bottom, left, right: the Word document's
 TEXT_WIDTH = A4[0] - (MARGINS_CM[2] + MARGINS_CM[3]) * cm
 CHART_WIDTH = 15 * cm
+# The page's text height less the frame's padding, the spacer and a two-line caption.
+MAX_CHART_HEIGHT = A4[1] - (MARGINS_CM[0] + MARGINS_CM[1]) * cm - 72
 
 
 def write_pdf(document: BriefingDocument, charts: dict[str, bytes], path: str | Path) -> Path:
@@ -211,7 +213,9 @@ def _table(block: Table, styles) -> list:
 
 def _chart(png: bytes, caption: str, styles) -> platypus.KeepTogether:
     width, height = ImageReader(io.BytesIO(png)).getSize()
-    image = platypus.Image(io.BytesIO(png), width=CHART_WIDTH, height=CHART_WIDTH * height / width)
+    # A chart taller than the page's frame (with its caption) is scaled down whole, never cut.
+    scale = min(CHART_WIDTH / width, MAX_CHART_HEIGHT / height)
+    image = platypus.Image(io.BytesIO(png), width=width * scale, height=height * scale)
     return platypus.KeepTogether([platypus.Spacer(1, 6), image, _para(caption, styles["chart_caption"])])
 
 

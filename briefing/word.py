@@ -40,6 +40,8 @@ PAGE_WIDTH_CM, PAGE_HEIGHT_CM = 21.0, 29.7
 MARGINS_CM = (3.7, 3.5, 2.8, 2.6)  # top, bottom, left, right (公文 layout)
 TEXT_WIDTH_CM = PAGE_WIDTH_CM - MARGINS_CM[2] - MARGINS_CM[3]
 CHART_WIDTH_CM = 15.0
+# The page's text height less a caption: a taller chart is scaled down whole, never cut.
+MAX_CHART_HEIGHT_CM = PAGE_HEIGHT_CM - MARGINS_CM[0] - MARGINS_CM[1] - 2.0
 
 
 def write_docx(document: BriefingDocument, charts: dict[str, bytes], path: str | Path) -> Path:
@@ -248,12 +250,21 @@ def _table(doc, block: Table) -> None:
     doc.add_paragraph().paragraph_format.space_after = Pt(0)
 
 
+def _png_size(png: bytes) -> tuple[int, int]:
+    """Width and height in pixels, from the PNG's header (IHDR)."""
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
 def _chart(doc, png: bytes, caption: str) -> None:
     paragraph = doc.add_paragraph()
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
     paragraph.paragraph_format.space_before = Pt(6)
     paragraph.paragraph_format.keep_with_next = True
-    paragraph.add_run().add_picture(io.BytesIO(png), width=Cm(CHART_WIDTH_CM))
+    width_px, height_px = _png_size(png)
+    if height_px * CHART_WIDTH_CM / width_px > MAX_CHART_HEIGHT_CM:
+        paragraph.add_run().add_picture(io.BytesIO(png), height=Cm(MAX_CHART_HEIGHT_CM))
+    else:
+        paragraph.add_run().add_picture(io.BytesIO(png), width=Cm(CHART_WIDTH_CM))
     paragraph = doc.add_paragraph()
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
     paragraph.paragraph_format.space_after = Pt(6)

@@ -170,3 +170,35 @@ def test_orphaned_annotations_stay_in_the_pack(tmp_path):
     document = docx.Document(io.BytesIO(next(iter(pack.files.values()))))
     assert "这条隐患已从台账中消失" in "\n".join(p.text for p in document.paragraphs + [
         p for t in document.tables for row in t.rows for c in row.cells for p in c.paragraphs])
+
+
+def test_a_province_scale_ranking_is_drawn_to_fit_one_page(campaign, tmp_path):
+    """At province scale (~100 units) a ranking chart was taller than an A4 page and ReportLab refused
+    the whole PDF; the bars now thin out to the page and the documents scale any taller picture."""
+    import datetime as dt
+    from dataclasses import replace
+
+    import pandas as pd
+    from PIL import Image
+
+    from briefing.charts import DPI, MAX_CHART_INCHES, render_charts
+    from briefing.pdf import write_pdf
+    from briefing.text import briefing_document
+    from briefing.word import MAX_CHART_HEIGHT_CM, write_docx
+    from metrics.briefing import briefing_figures
+
+    figures = briefing_figures(campaign, "2023-08")
+    many = pd.DataFrame({"rank": range(1, 101), "unit": [f"第{i}县" for i in range(1, 101)], "unit_type": "county",
+                         "value": [float(v) for v in range(300, 200, -1)]})
+    many["previous_rank"] = pd.array([pd.NA] * 100, dtype="Int64")
+    many["rank_change"] = pd.array([pd.NA] * 100, dtype="Int64")
+    figures = replace(figures, county_ranking=many)
+    charts = render_charts(figures)
+    height_inches = Image.open(io.BytesIO(charts["counties"])).height / DPI
+    assert 8 < height_inches <= MAX_CHART_INCHES + 0.01
+    document = briefing_document(figures, 4, dt.date(2023, 9, 25))
+    write_pdf(document, charts, tmp_path / "province.pdf")
+    write_docx(document, charts, tmp_path / "province.docx")
+    pictures = docx.Document(str(tmp_path / "province.docx")).inline_shapes
+    assert pictures and max(p.height.cm for p in pictures) <= MAX_CHART_HEIGHT_CM + 0.01
+    assert "第100县" in _docx_text(tmp_path / "province.docx")  # the whole ranking is listed

@@ -24,3 +24,22 @@ def shared() -> SharedCampaign:
 @pytest.fixture(scope="session")
 def campaign(shared):
     return shared.snapshot.campaign
+
+
+# The briefing pack of August 2023 (issue 9), 全市 and one county, at the sample's pinned as-of date.
+BRIEFING_PERIOD = "2023-08"
+BRIEFING_UNIT = "会昌县"
+
+
+@pytest.fixture(scope="session")
+def figures(campaign):
+    from metrics.briefing import briefing_figures
+
+    return briefing_figures(campaign, BRIEFING_PERIOD)
+
+
+@pytest.fixture(scope="session")
+def unit_figures(campaign):
+    from metrics.briefing import briefing_figures
+
+    return briefing_figures(campaign, BRIEFING_PERIOD, BRIEFING_UNIT)

@@ -20,22 +20,11 @@ from briefing.charts import CHART_FILES, CHART_NAMES, DPI, briefing_elements, ch
 from briefing.slides import SLIDE_TITLES, slide_titles, write_pptx
 from dashboards.meeting import _fmt
 from loaders.reference import COUNTIES
-from metrics.briefing import briefing_figures, sector_counts
+from metrics.briefing import sector_counts
 
 ISSUE_DATE = dt.date(2023, 9, 25)
 PERIOD = "2023-08"
 UNIT = "会昌县"
-
-
-@pytest.fixture(scope="module")
-def figures(campaign):
-    """The 全市 pack of 2023-08 (``campaign``: the sample, loaded once per session at its pinned as-of date)."""
-    return briefing_figures(campaign, PERIOD)
-
-
-@pytest.fixture(scope="module")
-def unit_figures(campaign):
-    return briefing_figures(campaign, PERIOD, UNIT)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ import io
 import time
 import zipfile
 from dataclasses import replace
-from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -19,28 +18,11 @@ from briefing import workbook as wbmod
 from briefing.workbook import NOT_REPORTED, write_workbook
 from loaders.reference import LEDGER_COLUMNS, STATUS_LABELS
 from metrics import overview
-from metrics.briefing import briefing_figures
 from sample_data.writers import form_label, pair_keys, pair_sub_label, wide_form_columns
 
-SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "campaign"
 ISSUE_DATE = dt.date(2023, 9, 25)
 PERIOD = "2023-08"
 UNIT = "会昌县"
-
-
-@pytest.fixture(scope="module")
-def campaign():
-    return loaders.load_paths([str(SAMPLE)], None)
-
-
-@pytest.fixture(scope="module")
-def figures(campaign):
-    return briefing_figures(campaign, PERIOD)
-
-
-@pytest.fixture(scope="module")
-def unit_figures(campaign):
-    return briefing_figures(campaign, PERIOD, UNIT)
 
 
 def _bytes(figures, issue_date=ISSUE_DATE) -> bytes:

@@ -37,6 +37,7 @@ from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.oxml.ns import qn
 from pptx.util import Emu, Inches, Pt
 
+from briefing.text import plain_markdown
 from components.i18n import indicator_label, supervision_label
 from components.kpi import format_count, format_rate, format_wan
 from metrics.briefing import BriefingFigures
@@ -334,7 +335,7 @@ def _annotation_slides(prs, figures: BriefingFigures, subtitle: str) -> None:
         return
     if "status" in notes.columns:
         notes = notes[notes["status"] == "open"]
-    rows = [[_plain(row.get("unit")) or "全市", _plain(row.get("text")), _plain(row.get("author"))]
+    rows = [[_plain(row.get("unit")) or "全市", _plain(plain_markdown(row.get("text"))), _plain(row.get("author"))]
             for _, row in notes.iterrows()]
     pages = [rows[i:i + ANNOTATION_ROWS] for i in range(0, len(rows), ANNOTATION_ROWS)]
     for n, page in enumerate(pages, start=1):

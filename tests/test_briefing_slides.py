@@ -231,7 +231,7 @@ def test_open_annotations_get_their_slide(figures, tmp_path):
     prs = Presentation(write_pptx(with_notes, {}, tmp_path / "n.pptx", ISSUE_DATE))
     assert [s.shapes.title.text for s in prs.slides][-1] == SLIDE_TITLES["annotations"]
     texts = _texts(prs.slides[-1])
-    assert "**请核实** 8月数据" in texts and "已处理" not in texts
+    assert "请核实 8月数据" in texts and "已处理" not in texts  # Markdown read as plain text
 
 
 def test_deck_is_reproducible_and_dated(figures, charts, deck, tmp_path):

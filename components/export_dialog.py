@@ -210,8 +210,9 @@ class ExportDialog(pn.viewable.Viewer):
         scope.watch(self.state, self._relabel, "lang")
         scope.on_release(self.dispose)
         self.modal.param.watch(self._modal_toggled, "open")  # the modal dies with the session
+        # The choices now; the widgets when the dialog is first opened (``open``): most sessions
+        # never export, and every page load would otherwise carry a unit list of the whole dataset.
         self.refresh_choices()
-        self._render()
 
     # --- choices ---------------------------------------------------------------------------
 
@@ -296,6 +297,8 @@ class ExportDialog(pn.viewable.Viewer):
         """Build the pack of the dialog's choices without blocking the session; at most one per session."""
         if self.building or self._disposed:
             return None
+        if not hasattr(self, "_status"):  # built from code before the dialog was ever opened
+            self._render()
         lang = self.state.lang
         parts = [part for part in PARTS if part in self.parts]
         if not parts:
@@ -353,7 +356,8 @@ class ExportDialog(pn.viewable.Viewer):
 
     def _relabel(self, event) -> None:
         self.open_button.label = tr("ex_open", event.new)
-        self._render()
+        if hasattr(self, "_status"):  # rendered once: redrawn in the new language
+            self._render()
 
     def _render(self) -> None:
         """The dialog's content in the session's language (choices kept in the dialog's parameters)."""

@@ -231,6 +231,7 @@ def test_the_bytes_go_when_the_dialog_closes_and_when_the_session_ends(store_sha
 def test_english_labels_and_a_language_switch(store_shared):
     dialog = _dialog(store_shared, lang="en")
     assert dialog.open_button.label == "Export briefing"
+    dialog.open()  # its widgets are made when the officer first opens it
     assert dialog._build_button.label == "Build the pack"
     parts = next(w for w in dialog.modal.objects[0].objects if "hb-export-parts" in w.css_classes)
     assert list(parts.options) == ["Word briefing", "PDF briefing", "Excel summary", "Meeting slides", "Chart images"]

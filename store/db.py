@@ -33,7 +33,7 @@ STORE_FILE_NAME = "hazardboard.sqlite"
 INGEST_WORKERS = min(2, os.cpu_count() or 1)
 
 # Bump with a migration step in ``_migrate`` whenever a table, or what a row means, changes.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # SQLite: how long a writer waits for another's write transaction before giving up. Write
 # transactions are short (one file each), so 30 s means something is wrong, not busy.
@@ -145,6 +145,42 @@ annotation_versions = sa.Table(
     sa.Column("edited_at", sa.DateTime(timezone=True), nullable=False),
     sa.UniqueConstraint("annotation_id", "version", name="uq_annotation_versions_annotation_version"),
 )
+
+
+# The audit log (store/audit.py): append-only; triggers created with it refuse UPDATE and DELETE.
+audit_log = sa.Table(
+    "audit_log", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("actor", sa.Text, nullable=False, index=True),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False, index=True),
+    sa.Column("target", sa.Text, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("origin", sa.Text, nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),
+)
+
+_APPEND_ONLY_SQLITE = (
+    "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+)
+_APPEND_ONLY_POSTGRESQL = (
+    "CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger AS $$ "
+    "BEGIN RAISE EXCEPTION 'audit_log is append-only'; END; $$ LANGUAGE plpgsql",
+    "DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log",
+    "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
+    "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
+)
+
+
+def _guard_audit_log(conn: Connection) -> None:
+    """Make the database itself refuse changes to audit entries (another program, a mistaken SQL)."""
+    statements = {"sqlite": _APPEND_ONLY_SQLITE, "postgresql": _APPEND_ONLY_POSTGRESQL}.get(conn.dialect.name, ())
+    for statement in statements:
+        conn.exec_driver_sql(statement)
 
 
 class StoreError(Exception):
@@ -594,6 +630,7 @@ def _migrate(conn: Connection) -> None:
         conn.execute(schema_info.insert(), [{"key": "schema_version", "value": str(SCHEMA_VERSION)},
                                             {"key": "codec_format", "value": str(CODEC_FORMAT)},
                                             {"key": "last_batch", "value": "0"}])
+        _guard_audit_log(conn)
         return
     if int(stored) > SCHEMA_VERSION:
         raise StoreError(f"数据库由较新版本的程序创建（结构版本{stored}，本程序支持{SCHEMA_VERSION}），请升级程序后再使用。")
@@ -631,6 +668,10 @@ def _migrate(conn: Connection) -> None:
         # Annotations: two new tables, created empty by ``metadata.create_all`` before this runs;
         # nothing stored before changes. A version-4 program would not know them, hence the version.
         version = 5
+    if version < 6:
+        # The audit log: a new table (created empty above), made append-only here.
+        _guard_audit_log(conn)
+        version = 6
     codec = conn.execute(sa.select(schema_info.c.value).where(schema_info.c.key == "codec_format")).scalar()
     if codec != str(CODEC_FORMAT):
         conn.execute(files.update().values(parser_version=STALE_PARSER_VERSION))

@@ -115,6 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
     boards.add_argument("--unit", metavar="NAME", help="只生成这个单位的公示牌（可写简称，如“章贡”“经开区”）")
     boards.add_argument("--out", required=True, metavar="DIR", help="PDF 的输出文件夹（不存在时新建）")
     boards.set_defaults(handler=_run_boards)
+
+    from dashboards import admin_cli, backup_cli  # users, audit; backup, restore
+
+    admin_cli.add_parsers(commands, _add_store_option)
+    backup_cli.add_parsers(commands, _add_store_option)
     return parser
 
 

@@ -7,6 +7,11 @@ edit that adds a version with the full state after it; an edit names the version
 and is refused with ``AnnotationConflict`` when someone else changed the annotation meanwhile.
 Text is Markdown source, stored exactly as written (rendering is the UI's business).
 
+Given an ``actor`` (``store.audit.Actor``: who is signed in, from where), every add, edit,
+resolve and reopen also records an audit entry ("annotation_add" …) in the same transaction as
+the change, so the log and the annotations never disagree, also after a crash. ``author`` stays
+the name shown with the annotation, as the officer gave it.
+
 Notebook use: every function takes a ``Store`` or a store location (folder, SQLite file URL,
 any SQLAlchemy URL), which it then opens and closes itself::
 
@@ -32,6 +37,8 @@ from sqlalchemy.engine import Connection
 from loaders import Campaign
 from loaders.reference import INDICATOR_BY_KEY, canonical_unit
 
+from . import audit
+from .audit import Actor
 from .db import Store, annotation_versions, annotations
 
 KINDS = ("hazard", "unit", "figure", "view")
@@ -51,6 +58,12 @@ MAX_TEXT_CHARS = 20_000
 MAX_TAG_CHARS = 32
 MAX_AUTHOR_CHARS = 100
 EDITABLE = ("text", "tag", "follow_up", "status")
+FIELD_LABELS = {"text": "内容", "tag": "标签", "follow_up": "跟进日期", "status": "状态"}
+# The audit action of each kind of version.
+AUDIT_ACTIONS = {"created": "annotation_add", "edited": "annotation_edit", "resolved": "annotation_resolve",
+                 "reopened": "annotation_reopen"}
+# How much of an annotation's text its audit entry quotes.
+AUDIT_EXCERPT_CHARS = 60
 
 _PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
@@ -246,11 +259,13 @@ def _checked_changes(changes: dict, allowed_tags: Sequence[str] | None) -> dict:
 
 class Annotations:
     """The annotations of one store. ``allowed_tags``: the tags an officer may choose (None: any);
-    tags stored under an earlier list are kept and shown, only a new choice is checked."""
+    tags stored under an earlier list are kept and shown, only a new choice is checked.
+    ``actor``: who makes the changes, for the audit log (None: changes are not audited)."""
 
-    def __init__(self, store: Store, allowed_tags: Sequence[str] | None = DEFAULT_TAGS):
+    def __init__(self, store: Store, allowed_tags: Sequence[str] | None = DEFAULT_TAGS, actor: Actor | None = None):
         self.store = store
         self.allowed_tags = tuple(allowed_tags) if allowed_tags is not None else None
+        self.actor = actor
 
     def add(self, subject: Subject, text: str, author: str, tag: str | None = None,
             follow_up: dt.date | None = None) -> dict:
@@ -266,7 +281,10 @@ class Annotations:
                 **subject.columns(), **state, author=author, created_at=now, updated_by=author, updated_at=now, version=1,
             )).inserted_primary_key[0]
             _record_version(conn, annotation_id, 1, "created", state, author, now)
-            return _get(conn, annotation_id)
+            created = _get(conn, annotation_id)
+            if self.actor is not None:
+                audit.record(conn, self.actor, "annotation_add", _audit_target(created), _excerpt(state["text"]), at=now)
+            return created
 
     def get(self, annotation_id: int) -> dict:
         """The annotation's current state: a dict with the keys of ``COLUMNS``."""
@@ -297,9 +315,13 @@ class Annotations:
                                    .values(**state, updated_by=author, updated_at=now, version=expected_version + 1))
             if updated.rowcount != 1:
                 raise AnnotationConflict(_get(conn, annotation_id), expected_version, dict(changes), author)
-            _record_version(conn, annotation_id, expected_version + 1, _change_name(current["status"], state["status"]),
-                            state, author, now)
-            return _get(conn, annotation_id)
+            change = _change_name(current["status"], state["status"])
+            _record_version(conn, annotation_id, expected_version + 1, change, state, author, now)
+            edited = _get(conn, annotation_id)
+            if self.actor is not None:
+                audit.record(conn, self.actor, AUDIT_ACTIONS[change], _audit_target(edited),
+                             _changes_text(current, edited), at=now)
+            return edited
 
     def resolve(self, annotation_id: int, author: str, expected_version: int | None = None) -> dict:
         """Mark resolved (an edit); ``expected_version`` None: whatever version is current."""
@@ -355,6 +377,44 @@ def _now() -> dt.datetime:
 def _utc(value: dt.datetime) -> dt.datetime:
     """SQLite drops the time zone; every timestamp is written in UTC."""
     return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
+
+
+def _audit_target(annotation: dict) -> str:
+    """批注#12 会昌县 · 行政处罚（次） · 2023-08"""
+    return f"批注#{annotation['id']} {subject_label(annotation)}"
+
+
+def subject_label(annotation: dict) -> str:
+    """The subject's ``Subject.label`` from an annotation's columns (its key if the subject no
+    longer validates, e.g. an indicator since renamed)."""
+    parts = {part: annotation[part] for part in SUBJECT_PARTS.get(annotation["kind"], ())}
+    try:
+        return Subject(annotation["kind"], **parts).label
+    except (ValueError, TypeError):
+        return annotation["subject_key"]
+
+
+def _excerpt(text: str) -> str:
+    """The start of a text on one line, for the audit log: “处罚次数偏低，已电话核实。”"""
+    line = " ".join(text.split())
+    return f"“{line if len(line) <= AUDIT_EXCERPT_CHARS else line[:AUDIT_EXCERPT_CHARS - 1] + '…'}”"
+
+
+def _shown(name: str, value: object) -> str:
+    if value is None:
+        return "（无）"
+    if name == "status":
+        return STATUS_LABELS.get(value, str(value))
+    return _excerpt(value) if name == "text" else str(value)
+
+
+def _changes_text(before: dict, after: dict) -> str:
+    """第3版：内容改为“…”；标签 需关注 → 已督办；状态 未办结 → 已办结"""
+    changed = [name for name in EDITABLE if before[name] != after[name]]
+    parts = [f"内容改为{_shown('text', after['text'])}" if name == "text"
+             else f"{FIELD_LABELS[name]} {_shown(name, before[name])} → {_shown(name, after[name])}"
+             for name in changed]
+    return f"第{after['version']}版：" + "；".join(parts)
 
 
 def _change_name(before: str, after: str) -> str:
@@ -427,18 +487,20 @@ StoreLike = Store | str | os.PathLike
 
 
 @contextmanager
-def _annotations(store: StoreLike, allowed_tags: Sequence[str] | None = DEFAULT_TAGS) -> Iterator[Annotations]:
+def _annotations(store: StoreLike, allowed_tags: Sequence[str] | None = DEFAULT_TAGS,
+                 actor: Actor | None = None) -> Iterator[Annotations]:
     """Annotations of the given Store, or of a store opened at the given location and closed after."""
     if isinstance(store, Store):
-        yield Annotations(store, allowed_tags)
+        yield Annotations(store, allowed_tags, actor)
         return
     with Store(store) as opened:
-        yield Annotations(opened, allowed_tags)
+        yield Annotations(opened, allowed_tags, actor)
 
 
 def add_annotation(store: StoreLike, subject: Subject, text: str, author: str, tag: str | None = None,
-                   follow_up: dt.date | None = None, *, allowed_tags: Sequence[str] | None = DEFAULT_TAGS) -> dict:
-    with _annotations(store, allowed_tags) as notes:
+                   follow_up: dt.date | None = None, *, allowed_tags: Sequence[str] | None = DEFAULT_TAGS,
+                   actor: Actor | None = None) -> dict:
+    with _annotations(store, allowed_tags, actor) as notes:
         return notes.add(subject, text, author, tag=tag, follow_up=follow_up)
 
 
@@ -448,18 +510,20 @@ def get_annotation(store: StoreLike, annotation_id: int) -> dict:
 
 
 def edit_annotation(store: StoreLike, annotation_id: int, expected_version: int, author: str, *,
-                    allowed_tags: Sequence[str] | None = DEFAULT_TAGS, **changes) -> dict:
-    with _annotations(store, allowed_tags) as notes:
+                    allowed_tags: Sequence[str] | None = DEFAULT_TAGS, actor: Actor | None = None, **changes) -> dict:
+    with _annotations(store, allowed_tags, actor) as notes:
         return notes.edit(annotation_id, expected_version, author, **changes)
 
 
-def resolve_annotation(store: StoreLike, annotation_id: int, author: str, expected_version: int | None = None) -> dict:
-    with _annotations(store) as notes:
+def resolve_annotation(store: StoreLike, annotation_id: int, author: str, expected_version: int | None = None, *,
+                       actor: Actor | None = None) -> dict:
+    with _annotations(store, actor=actor) as notes:
         return notes.resolve(annotation_id, author, expected_version)
 
 
-def reopen_annotation(store: StoreLike, annotation_id: int, author: str, expected_version: int | None = None) -> dict:
-    with _annotations(store) as notes:
+def reopen_annotation(store: StoreLike, annotation_id: int, author: str, expected_version: int | None = None, *,
+                      actor: Actor | None = None) -> dict:
+    with _annotations(store, actor=actor) as notes:
         return notes.reopen(annotation_id, author, expected_version)
 
 

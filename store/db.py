@@ -11,10 +11,12 @@ import datetime as dt
 import hashlib
 import json
 import os
+import secrets
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import sqlalchemy as sa
@@ -26,6 +28,9 @@ from loaders import Campaign, Issue, WorkbookResult, resends
 from loaders.workbook import MAX_FILE_BYTES
 
 from .codec import CODEC_FORMAT, result_from_dict, result_to_dict
+
+if TYPE_CHECKING:
+    from .audit import Actor
 
 STORE_ENV_VAR = "HAZARDBOARD_STORE"
 DEFAULT_STORE_DIR = "data"
@@ -47,6 +52,10 @@ STALE_PARSER_VERSION = 0
 # The reason code of a file refused for its size (``loaders.workbook``): recorded by name, size and
 # sha256, its bytes not kept.
 OVERSIZED_CODE = "file_too_large"
+# The reason code of an uploaded file the officer may not upload (``Store.ingest_upload``'s ``authorize``).
+NOT_AUTHORISED_CODE = "not_authorised"
+# ``schema_info`` keys of the secrets ``Store.secret`` keeps: this prefix and the secret's name.
+SECRET_PREFIX = "secret:"
 _HASH_CHUNK = 4 * 1024 * 1024
 
 Parser = Callable[[bytes, str], tuple[WorkbookResult, str]]
@@ -56,7 +65,8 @@ ProgressCallback = Callable[[int, int, str], None]
 metadata = sa.MetaData()
 
 # One row per key: "schema_version" (what migrations read), "codec_format" (the format of every
-# stored result_json) and "last_batch" (the batch counter, advanced inside write transactions).
+# stored result_json), "last_batch" (the batch counter, advanced inside write transactions) and
+# "secret:<name>" (``Store.secret``, e.g. the server's cookie secret).
 schema_info = sa.Table(
     "schema_info", metadata,
     sa.Column("key", sa.String(64), primary_key=True),
@@ -232,12 +242,13 @@ class Placement:
 
 @dataclass
 class IngestOutcome:
-    """What became of one file: accepted, rejected (stored with its issues) or skipped."""
+    """What became of one file: accepted, rejected (stored with its issues), skipped (stored
+    before) or refused (the officer may not upload it: not stored, ``file_id`` None)."""
 
     file_name: str
     sha256: str
-    status: str  # "accepted" | "rejected" | "skipped"
-    file_id: int
+    status: str  # "accepted" | "rejected" | "skipped" | "refused"
+    file_id: int | None
     issues: list[Issue] = field(default_factory=list)
     submissions: int = 0
     stored_as: str = ""  # for a skipped file: the name the same content was first stored under
@@ -249,7 +260,7 @@ class IngestOutcome:
         return OUTCOME_LABELS[self.status]
 
 
-OUTCOME_LABELS = {"accepted": "已导入", "rejected": "未通过", "skipped": "已导入过，跳过"}
+OUTCOME_LABELS = {"accepted": "已导入", "rejected": "未通过", "skipped": "已导入过，跳过", "refused": "无权上传"}
 
 
 @dataclass
@@ -299,6 +310,31 @@ class Store:
     def __enter__(self) -> Store:
         return self
 
+    def secret(self, key: str) -> str:
+        """A random secret of this store (``secrets.token_urlsafe(48)``), made the first time it is
+        asked for and kept in ``schema_info`` under ``secret:<key>``: every process and machine
+        sharing the store gets the same one, also after a restart (``secret("cookie")`` signs the
+        server's cookies). Two processes asking at once get the same value. A backup carries it."""
+        name = SECRET_PREFIX + key
+        if not key or len(name) > schema_info.c.key.type.length:
+            raise ValueError(f"secret name must be 1 to {schema_info.c.key.type.length - len(SECRET_PREFIX)} characters")
+        query = sa.select(schema_info.c.value).where(schema_info.c.key == name)
+        with self.engine.connect() as conn:
+            if (value := conn.execute(query).scalar()) is not None:
+                return value
+        for attempt in range(1, SEQUENCE_ATTEMPTS + 1):
+            try:
+                with self._write() as conn:
+                    if (value := conn.execute(query).scalar()) is None:  # insert if absent
+                        value = secrets.token_urlsafe(48)
+                        conn.execute(schema_info.insert().values(key=name, value=value))
+                return value
+            except IntegrityError:
+                # (not SQLite) another process inserted it between our read and our insert.
+                if attempt == SEQUENCE_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
     def __exit__(self, *exc: object) -> None:
         self.close()
 
@@ -322,59 +358,115 @@ class Store:
         shared = _BatchSlot(batch)
         return self._ingest(data, file_name, parsed, shared, parse=parse)
 
-    def _ingest(self, data: bytes | None, file_name: str, parsed: tuple[WorkbookResult, str] | None,
-                shared: _BatchSlot, sha256: str | None = None, size: int | None = None,
-                parse: Parser | None = None) -> IngestOutcome:
-        """``ingest_bytes`` with a batch shared by the files of one call: numbered by the write
-        transaction of the first file actually stored, so a call whose files were all stored
-        before takes no number. ``data`` is None for an oversized file on disk, given by its
-        ``sha256`` and ``size`` (never read whole)."""
+    def ingest_upload(self, files: list[tuple[str, bytes]], parse: Parser | None = None,
+                      authorize: Callable[[WorkbookResult], str | None] | None = None, actor: Actor | None = None,
+                      progress: ProgressCallback | None = None) -> list[IngestOutcome]:
+        """Store the files of one upload (name, bytes) all together or not at all; their outcomes in order.
+
+        Each new file is parsed first, outside any transaction, by ``parse`` (default
+        ``parse_and_encode``; the server passes ``store.isolation.parse_isolated``); content stored
+        before is "skipped". ``authorize(result)`` returning a message refuses that file (status
+        "refused", an error issue with code ``NOT_AUTHORISED_CODE`` carrying the message; not stored;
+        checked for skipped files too, against their stored result). Then every file to store goes
+        in ONE write transaction with one new batch: if anything fails, or the process dies, no
+        file of the upload is stored. With ``actor`` (``store.audit.Actor``) each file gets an
+        "upload" audit entry (file name, sha256, outcome, the refusal or rejection reason) in that
+        same transaction. ``progress(index, total, name)`` is called before each file is parsed.
+        """
+        prepared: list[ParsedFile | IngestOutcome] = []
+        for index, (name, data) in enumerate(files):
+            if progress:
+                progress(index, len(files), name)
+            item = self._prepare(data, name, parse=parse)
+            if authorize is not None:
+                result = item.result if isinstance(item, ParsedFile) else _stored_result(self, item.file_id)
+                if (refusal := authorize(result)) is not None:
+                    item = _refused(name, item.sha256, refusal)
+            prepared.append(item)
+        if not any(isinstance(item, ParsedFile) for item in prepared) and actor is None:
+            return list(prepared)
+        for attempt in range(1, SEQUENCE_ATTEMPTS + 1):
+            try:
+                with self._write() as conn:
+                    outcomes, batch = [], None
+                    for item in prepared:
+                        if isinstance(item, ParsedFile):
+                            # Stored meanwhile by another process: skipped, as if known before.
+                            outcome = self._outcome_if_known(item.sha256, item.name, conn)
+                            if outcome is None:
+                                batch = batch if batch is not None else _next_batch(conn)
+                                outcome = _store_in(conn, item, batch)
+                        else:
+                            outcome = item
+                        if actor is not None:
+                            _record_upload(conn, actor, outcome)
+                        outcomes.append(outcome)
+                return outcomes
+            except IntegrityError:
+                # (not SQLite) Another writer took the same sequence number or stored the same
+                # content first: the whole transaction again, which sees it.
+                if attempt == SEQUENCE_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _prepare(self, data: bytes | None, file_name: str, parsed: tuple[WorkbookResult, str] | None = None,
+                 sha256: str | None = None, size: int | None = None,
+                 parse: Parser | None = None) -> ParsedFile | IngestOutcome:
+        """The parse step: a "skipped" outcome for content stored before, else the file with its
+        result (parsed here, outside any transaction: it is pure and may take a while). ``data``
+        is None for an oversized file on disk, given by its ``sha256`` and ``size`` (never read whole)."""
         size = len(data) if data is not None else size
         sha256 = sha256 or hashlib.sha256(data).hexdigest()
         if (known := self._outcome_if_known(sha256, file_name)) is not None:
             return known
-        oversized = size > MAX_FILE_BYTES
-        if oversized:
+        if size > MAX_FILE_BYTES:
             result, result_json = oversized_result(file_name, size, sha256)
         elif parsed is not None:
             result, result_json = parsed
         else:
-            # Parse outside the transaction: it is pure and may take a while.
             result, result_json = (parse or parse_and_encode)(data, file_name)
+        return ParsedFile(file_name, data, sha256, size, result, result_json)
+
+    def _ingest(self, data: bytes | None, file_name: str, parsed: tuple[WorkbookResult, str] | None,
+                shared: _BatchSlot, sha256: str | None = None, size: int | None = None,
+                parse: Parser | None = None, actor: Actor | None = None) -> IngestOutcome:
+        """``ingest_bytes`` with a batch shared by the files of one call: numbered by the write
+        transaction of the first file actually stored, so a call whose files were all stored
+        before takes no number. One write transaction for the file (and its audit entry with ``actor``)."""
+        prepared = self._prepare(data, file_name, parsed, sha256, size, parse)
+        if isinstance(prepared, IngestOutcome):
+            if actor is not None:
+                with self._write() as conn:
+                    _record_upload(conn, actor, prepared)
+            return prepared
         for attempt in range(1, SEQUENCE_ATTEMPTS + 1):
             try:
                 with self._write() as conn:
                     # Inside the write transaction: on SQLite no other writer runs until commit.
-                    sequence = conn.execute(sa.select(sa.func.coalesce(sa.func.max(files.c.sequence), 0))).scalar_one() + 1
-                    batch = shared.number if shared.number is not None else _next_batch(conn)
-                    file_id = conn.execute(files.insert().values(
-                        sha256=sha256, file_name=file_name, size=size, content=b"" if oversized else data,
-                        content_kept=not oversized,
-                        ingested_at=dt.datetime.now(dt.timezone.utc), sequence=sequence, batch=batch,
-                        accepted=result.accepted, parser_version=loaders.PARSER_VERSION, result_json=result_json,
-                    )).inserted_primary_key[0]
-                    _insert_submissions(conn, file_id, result)
-                    replaced, placed = _refresh_active(conn, newly_superseding=file_id)
-                shared.number = batch  # only once committed: a rolled-back number is not reused
-                break
+                    outcome = self._outcome_if_known(prepared.sha256, file_name, conn)
+                    if outcome is None:
+                        batch = shared.number if shared.number is not None else _next_batch(conn)
+                        outcome = _store_in(conn, prepared, batch)
+                    if actor is not None:
+                        _record_upload(conn, actor, outcome)
+                if outcome.status != "skipped":
+                    shared.number = batch  # only once committed: a rolled-back number is not reused
+                return outcome
             except IntegrityError:
-                # Another process stored the same content between our check and our insert ...
-                if (known := self._outcome_if_known(sha256, file_name)) is not None:
-                    return known
-                # ... or (not SQLite) took the same sequence number first: read it again.
+                # (not SQLite) Another process stored the same content between our check and our
+                # insert, or took the same sequence number first: read it again.
                 if attempt == SEQUENCE_ATTEMPTS:
                     raise
-        return IngestOutcome(
-            file_name=file_name, sha256=sha256, status="accepted" if result.accepted else "rejected", file_id=file_id,
-            issues=list(result.issues), submissions=len(result.submissions), replaced=replaced, placed=placed,
-        )
+        raise AssertionError("unreachable")
 
     def ingest_paths(self, paths: Iterable[str | os.PathLike], progress: ProgressCallback | None = None,
-                     workers: int = INGEST_WORKERS) -> IngestReport:
+                     workers: int = INGEST_WORKERS, actor: Actor | None = None) -> IngestReport:
         """Ingest every workbook under the given files and folders, one transaction per file.
 
         Files are parsed in ``workers`` processes (parsing is pure and CPU-bound) and stored
-        in order, so the ingestion sequence is the order the files were named.
+        in order, so the ingestion sequence is the order the files were named. With ``actor``
+        (``store.audit.Actor``; the CLI passes ``CLI_ACTOR``) each file gets an "upload" audit
+        entry in that file's transaction.
 
         File names are stored relative to the folder named on the command line, as officers
         named them (``8月/章贡区.xlsx``); a file named directly keeps its base name.
@@ -393,17 +485,20 @@ class Store:
         batch = _BatchSlot()  # numbered by the first file stored
         for index, file in enumerate(_parse_in_workers(found, known, workers)):
             parsed = (file.result, file.result_json) if file.result is not None else None
-            report.outcomes.append(self._ingest(file.data, file.name, parsed, batch, file.sha256, file.size))
+            report.outcomes.append(self._ingest(file.data, file.name, parsed, batch, file.sha256, file.size, actor=actor))
             if progress:
                 progress(index + 1, len(found), file.name)
         if progress:
             progress(len(found), len(found), "")
         return report
 
-    def _outcome_if_known(self, sha256: str, file_name: str) -> IngestOutcome | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(files.c.id, files.c.file_name, files.c.result_json)
-                               .where(files.c.sha256 == sha256)).first()
+    def _outcome_if_known(self, sha256: str, file_name: str, conn: Connection | None = None) -> IngestOutcome | None:
+        """A "skipped" outcome when this content is stored (read in ``conn`` when given)."""
+        if conn is None:
+            with self.engine.connect() as conn:
+                return self._outcome_if_known(sha256, file_name, conn)
+        row = conn.execute(sa.select(files.c.id, files.c.file_name, files.c.result_json)
+                           .where(files.c.sha256 == sha256)).first()
         if row is None:
             return None
         stored = result_from_dict(json.loads(row.result_json))
@@ -517,6 +612,57 @@ class Store:
                 _refresh_active(conn)
 
 
+def _store_in(conn: Connection, file: ParsedFile, batch: int) -> IngestOutcome:
+    """The store step: one parsed file's row and submissions in the caller's write transaction,
+    as the next in sequence, in ``batch``; which submissions count is recomputed for the keys it reports."""
+    oversized = file.data is None or file.size > MAX_FILE_BYTES
+    # Inside the write transaction: on SQLite no other writer runs until commit.
+    sequence = conn.execute(sa.select(sa.func.coalesce(sa.func.max(files.c.sequence), 0))).scalar_one() + 1
+    file_id = conn.execute(files.insert().values(
+        sha256=file.sha256, file_name=file.name, size=file.size, content=b"" if oversized else file.data,
+        content_kept=not oversized,
+        ingested_at=dt.datetime.now(dt.timezone.utc), sequence=sequence, batch=batch,
+        accepted=file.result.accepted, parser_version=loaders.PARSER_VERSION, result_json=file.result_json,
+    )).inserted_primary_key[0]
+    _insert_submissions(conn, file_id, file.result)
+    replaced, placed = _refresh_active(conn, newly_superseding=file_id)
+    return IngestOutcome(
+        file_name=file.name, sha256=file.sha256, status="accepted" if file.result.accepted else "rejected",
+        file_id=file_id, issues=list(file.result.issues), submissions=len(file.result.submissions),
+        replaced=replaced, placed=placed,
+    )
+
+
+def _refused(file_name: str, sha256: str, message: str) -> IngestOutcome:
+    issue = Issue(file_name, "", "", "error", message, NOT_AUTHORISED_CODE)
+    return IngestOutcome(file_name=file_name, sha256=sha256, status="refused", file_id=None, issues=[issue])
+
+
+def _stored_result(store: Store, file_id: int) -> WorkbookResult:
+    with store.engine.connect() as conn:
+        return result_from_dict(json.loads(conn.execute(sa.select(files.c.result_json)
+                                                        .where(files.c.id == file_id)).scalar_one()))
+
+
+# Reasons quoted in an upload's audit entry: the file-level errors, at most this many.
+_AUDIT_REASONS = 3
+
+
+def _record_upload(conn: Connection, actor: Actor, outcome: IngestOutcome) -> None:
+    """The "upload" audit entry of one file, in the caller's transaction: name, sha256, outcome
+    and, for a refused or rejected file, why."""
+    from . import audit  # audit imports this module
+
+    detail = f"sha256={outcome.sha256}；{outcome.label}"
+    if outcome.status == "skipped" and outcome.stored_as != outcome.file_name:
+        detail += f"（库中名为“{outcome.stored_as}”）"
+    if outcome.status in ("refused", "rejected"):
+        reasons = [issue.message for issue in outcome.issues if issue.severity == "error"][:_AUDIT_REASONS]
+        detail += "".join(f"；{reason}" for reason in reasons)
+    result = {"refused": "refused", "rejected": "failed"}.get(outcome.status, "ok")
+    audit.record(conn, actor, "upload", target=outcome.file_name, detail=detail, outcome=result)
+
+
 @dataclass
 class _BatchSlot:
     """The batch of the files of one call, once a number is assigned."""
@@ -614,10 +760,11 @@ def _configure_sqlite_connection(dbapi_connection, _record) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    # WAL: readers (the dashboard) never block the ingest; NORMAL sync stays durable across
-    # application crashes and skips an fsync per file.
+    # WAL: readers (the dashboard) never block the ingest. FULL: each commit syncs the WAL, so a
+    # committed upload, annotation or audit entry survives a power loss too, not only a crash
+    # (NORMAL in WAL may lose the last commits before a checkpoint).
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
 
 

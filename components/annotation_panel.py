@@ -38,7 +38,8 @@ import param
 import sqlalchemy as sa
 from panel.custom import JSComponent
 
-from components.data import CampaignSnapshot, SharedCampaign
+from auth.access import Access, AccessDenied
+from components.data import CampaignSnapshot, SessionCampaign, SharedCampaign, denied
 from components.html_text import markdown_html, text
 from components.i18n import indicator_label, register_labels, tabulator_locale, tr
 from components.page_view import Lifecycle, PageView, page_scope, session_scope
@@ -224,6 +225,7 @@ class AnnotationBook:
                 frame = pd.DataFrame(columns=list(notes_store.COLUMNS))
             else:
                 frame = notes_store.list_annotations(self._store)
+            frame = visible_annotations(frame, snapshot)
             return mark_orphans(frame, snapshot.campaign) if not frame.empty else frame.assign(orphaned=pd.Series(dtype=bool))
         return self._cached("frame", snapshot, build, check)
 
@@ -274,33 +276,106 @@ class AnnotationBook:
         if self._store is None:
             raise ValueError(tr("an_read_only"))
 
-    def add(self, subject: Subject, text_: str, author: str, tag: str | None = None, follow_up: dt.date | None = None) -> dict:
+    def add(self, subject: Subject, text_: str, author: str, tag: str | None = None, follow_up: dt.date | None = None,
+            actor=None) -> dict:
         self._writing()
         try:
             return notes_store.add_annotation(self._store, subject, text_, author, tag=tag, follow_up=follow_up,
-                                              allowed_tags=_TAGS)
+                                              allowed_tags=_TAGS, actor=actor)
         finally:
             self._bump()
 
-    def edit(self, annotation_id: int, expected_version: int, author: str, **changes) -> dict:
+    def edit(self, annotation_id: int, expected_version: int, author: str, actor=None, **changes) -> dict:
         self._writing()
         try:
             return notes_store.edit_annotation(self._store, annotation_id, expected_version, author,
-                                               allowed_tags=None, **changes)
+                                               allowed_tags=None, actor=actor, **changes)
         finally:
             self._bump()
+
+
+def visible_annotations(frame: pd.DataFrame, snapshot: CampaignSnapshot) -> pd.DataFrame:
+    """The annotations a restricted snapshot's officer may read: those on their unit, its figures
+    and its hazards. Page-view annotations (filters over the whole city) and annotations on a
+    hazard no longer in the dataset (its unit unknown) are the committee's."""
+    unit = snapshot.scope_unit
+    if unit is None or frame.empty:
+        return frame
+    hazard_unit = frame["hazard_id"].map(snapshot.hazard_units) if snapshot.hazard_units is not None else None
+    keep = frame["kind"].isin(["unit", "figure"]) & (frame["unit"] == unit)
+    if hazard_unit is not None:
+        keep |= (frame["kind"] == "hazard") & (hazard_unit == unit)
+    return frame[keep.fillna(False).astype(bool)]
+
+
+class SessionBook:
+    """The process's book as one session's officer may use it: reads through the session's
+    restricted snapshot (``AnnotationBook.frame``), writes checked against the officer's role and
+    unit (refusals recorded in the audit log) and audited in the same transaction."""
+
+    def __init__(self, book: AnnotationBook, session: SessionCampaign):
+        self._book = book
+        self._session = session
+
+    def __getattr__(self, name: str):
+        return getattr(self._book, name)
+
+    @property
+    def access(self) -> Access:
+        return self._session.access
+
+    def _author(self, typed: str) -> str:
+        # Signed in: the account's name, whatever the form says.
+        return self.access.name if self.access.signed_in else typed
+
+    def subject_unit(self, kind: str, unit: str | None, hazard_id: str | None) -> str | None:
+        """The unit an annotation's subject belongs to (None for a page view or an unknown hazard)."""
+        if kind in ("unit", "figure"):
+            return unit
+        if kind == "hazard" and hazard_id:
+            hazards = self._session.base.snapshot.campaign.unique_hazards
+            match = hazards.loc[hazards["hazard_id"] == hazard_id, "unit"]
+            return str(match.iloc[0]) if len(match) else None
+        return None
+
+    def _check(self, kind: str, unit: str | None, hazard_id: str | None, action: str, target: str) -> None:
+        access = self.access
+        try:
+            access.check_write(action, target)
+            if access.role == "unit":
+                owner = self.subject_unit(kind, unit, hazard_id)
+                if owner != access.unit:
+                    raise AccessDenied(f"您的账号属于{access.unit}，只能批注本单位的隐患、单位和指标。", action, target)
+        except AccessDenied as error:
+            denied(self._book._store, access, action, target, error.message)
+
+    def add(self, subject: Subject, text_: str, author: str, tag: str | None = None, follow_up: dt.date | None = None) -> dict:
+        self._check(subject.kind, subject.unit, subject.hazard_id, "annotation_add", subject.label)
+        return self._book.add(subject, text_, self._author(author), tag=tag, follow_up=follow_up, actor=self.access.actor)
+
+    def edit(self, annotation_id: int, expected_version: int, author: str, **changes) -> dict:
+        current = notes_store.get_annotation(self._book._store, annotation_id)
+        self._check(current["kind"], current["unit"], current["hazard_id"], "annotation_edit", f"批注#{annotation_id}")
+        return self._book.edit(annotation_id, expected_version, self._author(author), actor=self.access.actor, **changes)
+
+    def history(self, annotation_id: int) -> pd.DataFrame:
+        current = notes_store.get_annotation(self._book._store, annotation_id)
+        if self.access.role == "unit" and self.subject_unit(current["kind"], current["unit"], current["hazard_id"]) != self.access.unit:
+            denied(self._book._store, self.access, "annotation_history", f"批注#{annotation_id}", "您的账号无权查看此批注。")
+        return self._book.history(annotation_id)
 
 
 _BOOKS_LOCK = threading.Lock()
 
 
-def book_for(shared: SharedCampaign) -> AnnotationBook:
-    """The shared dataset's one book."""
+def book_for(shared: SharedCampaign) -> AnnotationBook | SessionBook:
+    """The shared dataset's one book; for a session's dataset, that book as its officer may use it."""
+    base = shared.base if isinstance(shared, SessionCampaign) else shared
     with _BOOKS_LOCK:
-        book = shared.__dict__.get("_hb_annotation_book")
+        book = base.__dict__.get("_hb_annotation_book")
         if book is None:
-            book = shared.__dict__["_hb_annotation_book"] = AnnotationBook(shared)
-        return book
+            book = base.__dict__["_hb_annotation_book"] = AnnotationBook(base)
+    return SessionBook(book, shared) if isinstance(shared, SessionCampaign) else book
 
 
 # --- per session: the feed and the officer ----------------------------------------------------
@@ -339,9 +414,12 @@ def feed_for(state: DashboardState, shared: SharedCampaign) -> NotesFeed:
 
 
 class Officer(param.Parameterized):
-    """Who writes this session's annotations (until login: the name typed, remembered by the browser)."""
+    """Who writes this session's annotations: the signed-in officer's name, or on an unprotected
+    local server the name typed (remembered by the browser)."""
 
     author = param.String(default="")
+    signed_in = param.Boolean(default=False, doc="The author is the account's name and cannot be typed")
+    can_write = param.Boolean(default=True, doc="False for a viewer: no editor, no resolve (the book refuses anyway)")
     last_page = param.String(default="overview", doc="The page shown before the annotations page")
 
     def __init__(self, **params):
@@ -349,11 +427,14 @@ class Officer(param.Parameterized):
         self.lifecycle = Lifecycle()
 
 
-def officer_for(state: DashboardState) -> Officer:
+def officer_for(state: DashboardState, access: Access | None = None) -> Officer:
     scope = session_scope(state)
 
     def build() -> Officer:
-        officer = Officer(last_page=state.page if state.page != "annotations" else "overview")
+        signed_in = access is not None and access.signed_in
+        officer = Officer(last_page=state.page if state.page != "annotations" else "overview",
+                          author=access.name if signed_in else "", signed_in=signed_in,
+                          can_write=access is None or access.can_write)
         officer.lifecycle.watch(state, lambda event: setattr(officer, "last_page", event.old)
                                 if event.new == "annotations" and event.old != "annotations" else None, "page")
         return officer
@@ -386,7 +467,11 @@ class AuthorMemory(JSComponent):
 
 
 def author_field(officer: Officer, lifecycle: Lifecycle, lang: str) -> pn.Row:
-    """The name box (shared by every editor of the session) and its browser memory."""
+    """The name box (shared by every editor of the session) and its browser memory; signed in,
+    the account's name, which cannot be changed here."""
+    if officer.signed_in:
+        return pn.Row(pn.pane.HTML(f'<span class="hb-an-author-fixed">{text(tr("an_author", lang))}：'
+                                   f'<b>{text(officer.author)}</b></span>', margin=(8, 10)), margin=0)
     box = pn.widgets.TextInput(label=tr("an_author", lang), value=officer.author, placeholder=tr("an_author_placeholder", lang),
                                width=220, css_classes=["hb-an-author"], max_length=notes_store.MAX_AUTHOR_CHARS)
     memory = AuthorMemory(author=officer.author, width=0, height=0, margin=0)
@@ -628,7 +713,7 @@ class AnnotationEditor(pn.viewable.Viewer):
         except AnnotationConflict as conflict:
             self.conflict(conflict)
             return None
-        except (ValueError, AnnotationNotFound) as error:
+        except (ValueError, AnnotationNotFound, AccessDenied) as error:
             self._say(text(getattr(error, "message", None) or str(error)), "error")
             return None
         self._say(text(message), "ok")
@@ -681,17 +766,19 @@ class AnnotationCards(pn.viewable.Viewer):
         card = pn.pane.HTML(card_html(row, lang, bool(row.get("orphaned", False))), stylesheets=[CARD_CSS],
                             sizing_mode="stretch_width", margin=(4, 5, 0, 5))
         buttons = []
-        if self.editor is not None:
+        if self.editor is not None and self.officer.can_write:
             edit = pn.widgets.Button(label=tr("an_edit", lang), color="light", css_classes=["hb-an-edit"], height=30)
             edit.on_click(lambda _event: self.editor.load(annotation))
             buttons.append(edit)
-        toggle = pn.widgets.Button(label=tr("an_resolve" if row["status"] == "open" else "an_reopen", lang), color="light",
-                                   css_classes=["hb-an-resolve" if row["status"] == "open" else "hb-an-reopen"], height=30)
-        toggle.on_click(lambda _event: self.set_status(annotation, "resolved" if annotation["status"] == "open" else "open"))
+        if self.officer.can_write:
+            toggle = pn.widgets.Button(label=tr("an_resolve" if row["status"] == "open" else "an_reopen", lang), color="light",
+                                       css_classes=["hb-an-resolve" if row["status"] == "open" else "hb-an-reopen"], height=30)
+            toggle.on_click(lambda _event: self.set_status(annotation, "resolved" if annotation["status"] == "open" else "open"))
+            buttons.append(toggle)
         history_box = pn.Column(sizing_mode="stretch_width")
         history = pn.widgets.Button(label=tr("an_history", lang), color="light", css_classes=["hb-an-history"], height=30)
         history.on_click(lambda _event: self._toggle_history(history_box, int(annotation["id"])))
-        buttons += [toggle, history]
+        buttons.append(history)
         return pn.Column(card, pn.Row(*buttons, margin=(0, 5)), history_box, sizing_mode="stretch_width")
 
     def _toggle_history(self, box: pn.Column, annotation_id: int) -> None:
@@ -714,7 +801,7 @@ class AnnotationCards(pn.viewable.Viewer):
             self.message.param.update(object=conflict_html(conflict, self.lang), visible=True)
             self._on_change()
             return
-        except (ValueError, AnnotationNotFound) as error:
+        except (ValueError, AnnotationNotFound, AccessDenied) as error:
             self.message.param.update(object=f'<div style="color:#c62828">{text(getattr(error, "message", str(error)))}</div>',
                                       visible=True)
             return
@@ -739,7 +826,7 @@ class SubjectNotes(PageView):
         page_scope(self.state).on_release(self.lifecycle.release)
         self.book = book_for(self.shared)
         self.feed = feed_for(self.state, self.shared)
-        officer = officer_for(self.state)
+        officer = officer_for(self.state, self.shared.access)
         lang = self.state.lang
         self._title = pn.pane.HTML(margin=(5, 10, 0, 10), css_classes=["hb-an-title"])
         self.editor = AnnotationEditor(self.book, officer, self.lifecycle, lang, self.subject, self._changed)
@@ -769,8 +856,8 @@ class SubjectNotes(PageView):
         self._redraw()
 
     def __panel__(self) -> pn.viewable.Viewable:
-        return pn.Column(self._title, self.cards, self.editor, sizing_mode="stretch_width",
-                         css_classes=["hb-subject-notes"])
+        editor = [self.editor] if self.editor.officer.can_write else []
+        return pn.Column(self._title, self.cards, *editor, sizing_mode="stretch_width", css_classes=["hb-subject-notes"])
 
 
 class ToggleNotes(PageView):
@@ -927,7 +1014,7 @@ class AnnotationPanel(PageView):
         lang = self.state.lang
         self.book = book_for(self.shared)
         self.feed = feed_for(self.state, self.shared)
-        self.officer = officer_for(self.state)
+        self.officer = officer_for(self.state, self.shared.access)
         all_option = {tr("an_all", lang): ""}
         self._filters = {
             "author": pn.widgets.Select(label=tr("an_author", lang), width=140, css_classes=["hb-an-filter-author"]),
@@ -1046,7 +1133,7 @@ class ViewNotes(PageView):
 
     def __init__(self, **params):
         state = params["state"]
-        officer = officer_for(state)
+        officer = officer_for(state, params["shared"].access if params.get("shared") is not None else None)
         objects = [p for p in PAGES if p != "annotations"]
         params.setdefault("page", officer.last_page if officer.last_page in objects else "overview")
         super().__init__(**params)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from auth.access import LOCAL_ACCESS, Access, AccessDenied
 from loaders import Campaign
 from loaders.resends import statistics_date
 from metrics.filters import search_index
@@ -57,6 +58,11 @@ class CampaignSnapshot:
     _derived_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     max_entries: int = field(default=DERIVED_MAX_ENTRIES, repr=False)
     max_bytes: int = field(default=DERIVED_MAX_BYTES, repr=False)
+    # The unit a unit officer's snapshot is restricted to (``auth.access.Access.scope``); None: every unit.
+    scope_unit: str | None = None
+    # hazard_id → unit over the whole dataset (for a restricted snapshot only): which unit a hazard
+    # annotation belongs to, when the hazard itself is not in this snapshot.
+    hazard_units: pd.Series | None = field(default=None, repr=False)
 
     def derived(self, key: Hashable, build: Callable[[], object]) -> object:
         """``build()`` once per snapshot and key, shared by every session; dropped with the snapshot.
@@ -99,6 +105,17 @@ class CampaignSnapshot:
         units = sorted(set(submissions.loc[~submissions["held_aside"].astype(bool), "unit"])) if not submissions.empty else []
         return cls(campaign, campaign.as_of, revision, search_index(campaign.unique_hazards), periods, units)
 
+    def restricted_to(self, access: Access) -> CampaignSnapshot:
+        """This snapshot as ``access`` may see it (itself for the committee and viewers)."""
+        if access.sees_every_unit:
+            return self
+        campaign = access.scope(self.campaign)
+        hazards = self.campaign.unique_hazards
+        # Periods and the as-of date stay the city's: a unit officer's month list is the campaign's.
+        return CampaignSnapshot(campaign, self.as_of, self.revision, search_index(campaign.unique_hazards), self.periods,
+                                [access.unit], scope_unit=access.unit,
+                                hazard_units=pd.Series(hazards["unit"].to_numpy(), index=hazards["hazard_id"].to_numpy()))
+
     @property
     def is_empty(self) -> bool:
         return self.campaign.submissions.empty
@@ -116,6 +133,9 @@ class SharedCampaign:
     only the deadline columns change; nothing is re-read from the store) and bumps the
     revision, so sessions redraw on their next poll. Only the current day's snapshot is kept.
     """
+
+    # The officer of the process's own dataset: a session gets ``for_access`` with its own.
+    access: Access = LOCAL_ACCESS
 
     def __init__(self, store_location: str | Path | None = None, as_of: dt.date | None = None,
                  today: Callable[[], dt.date] = dt.date.today):
@@ -173,28 +193,60 @@ class SharedCampaign:
         _return_freed_memory()
         return snapshot
 
-    def ingest(self, files: list[tuple[str, bytes]], progress=None, parse=None) -> list:
+    def check_export(self, unit: str | None, what: str) -> None:
+        """An export of ``unit`` (None: the city) by this officer, or ``AccessDenied`` (recorded)."""
+        try:
+            self.access.check_unit(unit, "export", what)
+        except AccessDenied as error:
+            denied(self.store, self.access, "export", what, error.message)
+
+    def record_export(self, file_name: str, what: str) -> None:
+        """An export handed to the officer, in the audit log."""
+        if self.store is not None:
+            from store.audit import record
+
+            record(self.store, self.access.actor, "export", target=file_name, detail=what)
+
+    def for_access(self, access: Access) -> SessionCampaign:
+        """This dataset as one session's officer may see and change it."""
+        return SessionCampaign(self, access)
+
+    def restricted_snapshot(self, access: Access) -> CampaignSnapshot:
+        """The current snapshot as ``access`` may see it; restricted snapshots are built once per
+        revision and unit for every session of that unit (only the current revision's are kept)."""
+        snapshot = self.snapshot
+        if access.sees_every_unit:
+            return snapshot
+        with self._lock:
+            cache = self.__dict__.setdefault("_restricted", {})
+            key = (snapshot.revision, id(snapshot), access.unit)
+            if key not in cache:
+                for old in [k for k in cache if k[:2] != key[:2]]:
+                    del cache[old]
+                cache[key] = snapshot.restricted_to(access)
+            return cache[key]
+
+    def ingest(self, files: list[tuple[str, bytes]], progress=None, parse=None, access: Access = LOCAL_ACCESS) -> list:
         """Store uploaded files and rebuild the shared dataset once; returns the ingest outcomes.
 
-        ``parse`` parses one new file (``Store.ingest_bytes``); the server passes
+        One upload is all in or all out (``Store.ingest_upload``: one transaction, one batch, with
+        its audit entries). ``access`` decides which files this officer may upload: a file of
+        another unit is refused by name and not stored (``Access.upload_refusal``); a viewer's
+        upload raises ``AccessDenied``. ``parse`` parses one new file; the server passes
         ``store.isolation.parse_isolated`` so a hostile file costs a child process, not the server.
         When every file was stored before, nothing changed: no rebuild, no new revision.
 
         The new snapshot is built first; only then are the revision and the snapshot swapped,
-        together. If storing or building fails, the exception propagates and sessions keep the
-        previous snapshot with its revision (files stored before the failure stay in the store and
-        are part of the next successful build)."""
+        together. If building fails, the exception propagates and sessions keep the previous
+        snapshot with its revision (the stored files are part of the next successful build)."""
         if self._store is None:
             raise RuntimeError("this dataset is read-only")
-        outcomes = []
+        if not access.can_write:
+            denied(self._store, access, "upload", "、".join(name for name, _ in files))
         with self._lock:
-            batch = self._store.new_batch()  # one upload is one batch (the contract's resend rules)
-            for index, (name, data) in enumerate(files):
-                if progress:
-                    progress(index, len(files), name)
-                outcome = self._store.ingest_bytes(data, name, batch=batch, parse=parse)
-                outcomes.append(outcome)
-                self._behind_store |= outcome.status != "skipped"
+            outcomes = self._store.ingest_upload(files, parse=parse, authorize=access.upload_refusal,
+                                                 actor=access.actor, progress=progress)
+            self._behind_store |= any(outcome.status in ("accepted", "rejected") for outcome in outcomes)
             if not self._behind_store:
                 return outcomes
             if progress:
@@ -204,6 +256,47 @@ class SharedCampaign:
             self._set(snapshot)
             self._behind_store = False
         return outcomes
+
+
+def denied(store, access: Access, action: str, target: str = "", message: str | None = None) -> None:
+    """Record a refused attempt in the audit log and raise ``AccessDenied``."""
+    error = AccessDenied(message or ("只读账号不能修改数据（上传、批注、导出均不可用）。" if not access.can_write
+                                     else "您的账号无权进行此操作。"), action, target)
+    if store is not None:
+        from store.audit import record
+
+        record(store, access.actor, "denied", target=target, detail=f"{action}：{error.message}", outcome="refused")
+    raise error
+
+
+class SessionCampaign(SharedCampaign):
+    """The process's shared dataset as one session's officer sees it: the data layer every view,
+    export and upload of the session goes through (``auth.access``).
+
+    ``snapshot`` is restricted to the officer's unit (built once per revision and unit, shared by
+    that unit's sessions); ``ingest`` checks each file's unit; the annotation book and the export
+    check the subject's unit. Everything else is the process's ``SharedCampaign``."""
+
+    def __init__(self, base: SharedCampaign, access: Access):  # noqa: D107 - no SharedCampaign.__init__: nothing is built
+        self.base = base
+        self.access = access
+
+    @property
+    def store(self):
+        return self.base.store
+
+    @property
+    def snapshot(self) -> CampaignSnapshot:
+        return self.base.restricted_snapshot(self.access)
+
+    def ingest(self, files: list[tuple[str, bytes]], progress=None, parse=None, access: Access | None = None) -> list:
+        return self.base.ingest(files, progress=progress, parse=parse, access=self.access)
+
+    def for_access(self, access: Access) -> SessionCampaign:
+        return self.base.for_access(access)
+
+    def restricted_snapshot(self, access: Access) -> CampaignSnapshot:
+        return self.base.restricted_snapshot(access)
 
 
 def approximate_size(value: object, _depth: int = 0) -> int:

@@ -26,6 +26,7 @@ import param
 
 from briefing.pack import PART_LABELS, PARTS, build_pack, default_issue_no, size_text
 import components.filters  # noqa: F401  (registers the filter labels the summary names)
+from auth.access import AccessDenied
 from components.data import SharedCampaign
 from components.html_text import text
 from components.i18n import register_labels, sector_label, status_label, supervision_label, tr, unit_type_label
@@ -223,7 +224,9 @@ class ExportDialog(pn.viewable.Viewer):
         periods = list(snapshot.periods)
         self.param.period.objects = periods
         period = self.state.period_end if self.state.period_end in periods else snapshot.latest_period
-        if len(self.state.units) == 1 and self.state.units[0] in snapshot.units:
+        if not self.shared.access.sees_every_unit:
+            scope = self.shared.access.unit
+        elif len(self.state.units) == 1 and self.state.units[0] in snapshot.units:
             scope = self.state.units[0]
         else:  # the unit chosen before, while the dataset has it
             scope = self.scope if self.scope in snapshot.units else ""
@@ -308,6 +311,12 @@ class ExportDialog(pn.viewable.Viewer):
         if snapshot.is_empty:
             self.param.update(phase="failed", error=tr("ex_no_data", lang))
             return None
+        what = f"简报 {self.period} {self.scope or '全市'}（{'、'.join(parts)}）"
+        try:
+            self.shared.check_export(self.scope or None, what)  # a scope sent over the websocket meets it too
+        except AccessDenied as error:
+            self._fail(error.message)
+            return None
         self.release_pack()
         request = dict(campaign=snapshot.campaign, period=self.period, unit=self.scope or None, spec=self.spec(),
                        issue_no=self.issue_no, parts=parts, lang=lang)
@@ -334,6 +343,7 @@ class ExportDialog(pn.viewable.Viewer):
             _log.exception("briefing pack build failed (period %s, unit %s)", request["period"], request["unit"])
             self._fail(tr("ex_failed", lang).format(step=failed_step[0], kind=type(error).__name__))
             return None
+        self.shared.record_export(built[0], what)
         if self._disposed:
             return None
         self._finish(BuiltPack(built[0], built[1], built[2], loop.time() - started))
@@ -370,7 +380,9 @@ class ExportDialog(pn.viewable.Viewer):
         period = pn.widgets.Select.from_param(self.param.period, label=tr("ex_period", lang), width=150,
                                               css_classes=["hb-export-period"])
         # Bokeh's Select writes option labels as text (unlike MultiChoice, see html_text): names as written.
-        scope_options = {tr("ex_city", lang): ""} | {unit: unit for unit in snapshot.units}
+        # A unit officer exports their own unit only (checked again when building: ``check_export``).
+        city = {tr("ex_city", lang): ""} if self.shared.access.sees_every_unit else {}
+        scope_options = city | {unit: unit for unit in snapshot.units}
         scope = pn.widgets.Select(label=tr("ex_scope", lang), options=scope_options, value=self.scope, width=200,
                                   css_classes=["hb-export-scope"])
         scope.param.watch(lambda event: setattr(self, "scope", event.new or ""), "value")
@@ -515,6 +527,14 @@ class BoardsDownload(pn.viewable.Viewer):
 
         self._message.visible = False
         registry = self.shared.snapshot.campaign.registry
+        access = self.shared.access
+        unit = self.unit or (access.unit if not access.sees_every_unit else None)
+        what = f"公示牌 {unit or '全部单位'}"
+        try:
+            self.shared.check_export(unit, what)
+        except AccessDenied as error:
+            self._message.param.update(object=text(error.message), visible=True)
+            raise
         try:
             content = await asyncio.to_thread(boards_pdf, registry, self.unit or None)
         except ValueError as error:  # BoardsError: a Chinese sentence for the officer
@@ -525,6 +545,7 @@ class BoardsDownload(pn.viewable.Viewer):
             self._message.param.update(object=text(tr("bd_failed", self.state.lang).format(message=type(error).__name__)),
                                        visible=True)
             raise
+        self.shared.record_export(self._filename(self.unit), what)
         return io.BytesIO(content)
 
     def _release(self) -> None:

@@ -88,8 +88,15 @@ def history_rows(history: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 
 def submission_history(shared: SharedCampaign, snapshot: CampaignSnapshot) -> pd.DataFrame:
-    """The store's full submission history, read once per snapshot."""
-    return snapshot.derived("submission_history", shared.store.submission_history)
+    """The store's full submission history, read once per snapshot; a unit officer's snapshot
+    (``CampaignSnapshot.scope_unit``) keeps that unit's submissions only."""
+    def build() -> pd.DataFrame:
+        history = shared.store.submission_history()
+        if snapshot.scope_unit is not None:
+            history = history[history["unit"] == snapshot.scope_unit]
+        return history
+
+    return snapshot.derived("submission_history", build)
 
 
 class SubmissionHistory(pn.viewable.Viewer):

@@ -22,6 +22,7 @@ import param
 from panel.custom import JSComponent
 from sqlalchemy.exc import SQLAlchemyError
 
+from auth.access import AccessDenied
 from components.data import SharedCampaign
 from components.dispatch_views import paged_table, severity_label
 from components.i18n import register_labels, tr
@@ -45,6 +46,9 @@ register_labels({
     "up_rebuilding": ("正在重新计算汇总数据…", "Recomputing the figures…"),
     "up_finished": ("导入完成：共 {total} 个文件，已导入 {accepted} 个，未通过 {rejected} 个，已导入过跳过 {skipped} 个。",
                     "Done: {total} files, {accepted} imported, {rejected} rejected, {skipped} already imported."),
+    "up_refused_count": ("无权上传 {refused} 个（未保存）。", "{refused} refused: not yours to upload (not stored)."),
+    "up_denied": ("不能上传：{error}", "Upload refused: {error}"),
+    "up_viewer": ("只读账号不能上传文件。", "A read-only account cannot upload files."),
     "up_failed": ("导入失败，本次未完成的文件没有写入：{error}", "The import failed; unfinished files were not stored: {error}"),
     "up_crashed": ("导入失败：服务器处理时出错（{kind}），本次上传未生效，页面数据保持不变。请检查文件后重新选择并导入；如仍失败请联系管理员。",
                    "The import failed: the server hit an error ({kind}); this upload did not take effect and the data shown "
@@ -136,7 +140,8 @@ def too_large_text(size: int, lang: str, limit: int | None = None) -> str:
     limit = UPLOAD_LIMIT_BYTES if limit is None else limit
     return tr("up_too_large", lang).format(size=format_size(size), limit=format_size(limit))
 
-_EN_OUTCOMES = {"accepted": "Imported", "rejected": "Rejected", "skipped": "Already imported, skipped"}
+_EN_OUTCOMES = {"accepted": "Imported", "rejected": "Rejected", "skipped": "Already imported, skipped",
+                "refused": "Refused: not yours to upload"}
 REPORT_COLUMNS = {"file": "up_col_file", "status": "up_col_status", "submissions": "up_col_submissions",
                   "issues": "up_col_issues", "note": "up_col_note"}
 ISSUE_COLUMNS = {"file": "up_col_file", "sheet": "up_col_sheet", "cell": "up_col_cell", "severity": "up_col_severity",
@@ -152,7 +157,7 @@ def outcome_label(outcome: IngestOutcome, lang: str) -> str:
 
 def _note(outcome: IngestOutcome, lang: str) -> str:
     """Why a file was rejected (its first error), which file it repeats, or what it superseded."""
-    if outcome.status == "rejected":
+    if outcome.status in ("rejected", "refused"):
         return next((issue.message for issue in outcome.issues if issue.severity == "error"), "")
     if outcome.status == "skipped":
         return tr("up_same_as", lang).format(name=outcome.stored_as)
@@ -210,7 +215,7 @@ class UploadJob(param.Parameterized):
     before = param.Dict(default={})
     after = param.Dict(default={})
     error = param.String(default="", doc="The store's message, or the kind of an unexpected failure")
-    failure = param.Selector(default="up_failed", objects=["up_failed", "up_crashed"], doc="Which failure text")
+    failure = param.Selector(default="up_failed", objects=["up_failed", "up_crashed", "up_denied"], doc="Which failure text")
 
     _by_state: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -239,6 +244,9 @@ class UploadJob(param.Parameterized):
             # stored as rejected with the limit named; the server and other sessions carry on.
             outcomes = await asyncio.to_thread(shared.ingest, files, progress, partial(parse_isolated, limits=PARSE_LIMITS))
             after = dataset_figures(shared.snapshot.campaign)
+        except AccessDenied as error:  # a viewer's upload (the widget is not shown to them; a websocket message is)
+            self.param.update(running=False, current="", failure="up_denied", error=error.message)
+            return
         except (StoreError, SQLAlchemyError) as error:
             self.param.update(running=False, current="", failure="up_failed", error=str(error))
             return
@@ -257,7 +265,9 @@ class UploadJob(param.Parameterized):
             return tr("up_running", lang).format(index=self.done + 1, total=self.total, name=self.current)
         if self.outcomes:
             counts = {status: sum(o.status == status for o in self.outcomes) for status in ("accepted", "rejected", "skipped")}
-            return tr("up_finished", lang).format(total=len(self.outcomes), **counts)
+            refused = sum(o.status == "refused" for o in self.outcomes)
+            return tr("up_finished", lang).format(total=len(self.outcomes), **counts) + (
+                tr("up_refused_count", lang).format(refused=refused) if refused else "")
         return ""
 
 
@@ -502,6 +512,8 @@ class UploadPanel(pn.viewable.Viewer):
         lang = self.state.lang
         if self.shared.store is None:
             return pn.pane.Alert(tr("up_read_only", lang), alert_type="info")
+        if not self.shared.access.can_write:
+            return pn.pane.Alert(tr("up_viewer", lang), alert_type="info", css_classes=["hb-upload-viewer"])
         chooser = self.file_input.param
         transfer = pn.bind(self._transfer_view, chooser.receiving, chooser.received, chooser.refused)
         return pn.Column(

@@ -93,7 +93,7 @@ def test_a_failed_upload_ends_the_job_says_why_and_changes_nothing(small_store, 
         raise MemoryError()
 
     if where == "store":
-        monkeypatch.setattr(small_store.store, "ingest_bytes", fail)
+        monkeypatch.setattr(small_store.store, "ingest_upload", fail)
     else:
         monkeypatch.setattr(small_store, "_build", fail)
     panel.file_input.param.update(filename=[name for name, _ in _one_file()], value=[data for _, data in _one_file()])

@@ -169,11 +169,67 @@ def _language_switch(state: DashboardState) -> pn.widgets.Button:
     return button
 
 
-def create_app(shared: SharedCampaign, state: DashboardState | None = None) -> pn.template.BootstrapTemplate:
-    """One session's dashboard over the process-wide shared dataset."""
+def signed_in_session(shared: SharedCampaign):
+    """The process's dataset as this session's officer may see it, or the page saying why not.
+
+    Returns (session dataset, None) or (None, a page to show instead)."""
+    from auth.access import AccessDenied
+    from dashboards.signin import LOGIN_URL, session_officer
+
+    try:
+        access, signed_in_at = session_officer()
+    except AccessDenied as error:
+        return None, pn.pane.HTML(f'<div class="hb-denied" style="padding:40px;font-size:18px">{text(error.message)} '
+                                  f'<a href=".{LOGIN_URL}">重新登录</a></div>')
+    session = shared.for_access(access)
+    watch_account(access, signed_in_at)
+    return session, None
+
+
+def watch_account(access, signed_in_at: float | None) -> None:
+    """End this session's page when its account is removed or changed, or its sign-in expires:
+    the officer is sent to the sign-in page (checked with the revision poll's period)."""
+    from dashboards.signin import LOGIN_URL, settings
+
+    signin = settings()
+    doc = pn.state.curdoc
+    if signin is None or not signin.required or doc is None or doc.session_context is None:
+        return
+
+    def check() -> None:
+        if signin.still_valid(access, signed_in_at):
+            return
+        doc.remove_periodic_callback(callback)
+        ended = pn.pane.HTML(f'<div class="hb-signed-out" style="padding:40px;font-size:18px">'
+                             f'登录已过期或账号已变更。<a href=".{LOGIN_URL}?expired=1">请重新登录</a></div>')
+        doc.clear()
+        doc.add_root(ended.get_root(doc))
+
+    callback = doc.add_periodic_callback(check, REVISION_POLL_MS)
+
+
+def _account_bar(shared: SharedCampaign, lang: str) -> pn.viewable.Viewable:
+    """Who is signed in, and 退出登录 (only when signed in)."""
+    from dashboards.signin import LOGOUT_URL
+
+    access = shared.access
+    if not access.signed_in:
+        return pn.Spacer(width=0)
+    return pn.pane.HTML(f'<span class="hb-account" style="color:#fff;white-space:nowrap">{text(access.label)} '
+                        f'<a class="hb-signout" href=".{LOGOUT_URL}" style="color:#fff;margin-left:8px">退出登录</a></span>',
+                        margin=(8, 10))
+
+
+def create_app(shared: SharedCampaign, state: DashboardState | None = None) -> pn.viewable.Viewable:
+    """One session's dashboard over the process-wide shared dataset, as its officer may see it."""
+    from components.data import SessionCampaign
     from components.export_dialog import ExportDialog
     from components.filters import FilterPanel
 
+    if not isinstance(shared, SessionCampaign):
+        shared, refusal = signed_in_session(shared)
+        if refusal is not None:
+            return refusal
     state = state or DashboardState()
     sync_url(state, shared)
     watch_revision(state, shared)
@@ -188,13 +244,15 @@ def create_app(shared: SharedCampaign, state: DashboardState | None = None) -> p
                     sizing_mode="stretch_width", loading_indicator=True)
     filters = FilterPanel(state=state, shared=shared)
     exporter = ExportDialog(state=state, shared=shared)  # 导出简报: a modal opened from the header
+    # Viewers do not export (checked again when building); the button is left out for them.
+    export_button = exporter.open_button if shared.access.can_write else pn.Spacer(width=0)
     # Bootstrap design: every resource is served by this server. (The Fast design fetches a web
     # font from a CDN, which an intranet, like the test machine, cannot reach.)
     template = pn.template.BootstrapTemplate(
         title=tr("app_title", state.lang),
         sidebar=[_navigation(state), pn.layout.Divider(), filters],
         main=[main, exporter],  # the dialog (a modal, hidden until opened) outside the header's white text
-        header=[pn.Row(exporter.open_button, _language_switch(state), margin=0)],
+        header=[pn.Row(export_button, _language_switch(state), _account_bar(shared, state.lang), margin=0)],
         sidebar_width=300,
         header_background=ACCENT,
         raw_css=[f"body {{ font-family: {CJK_FONTS}; }}"],
@@ -213,18 +271,30 @@ def serve(
     upload_limit_mb: float = DEFAULT_UPLOAD_LIMIT_MB,
     session_expiry_s: float = DEFAULT_SESSION_EXPIRY_S,
     annotation_tags: tuple[str, ...] | None = None,
+    signin=None,
+    allow_hosts: tuple[str, ...] = (),
+    behind_proxy: bool = False,
+    oauth_provider: str | None = None,
 ) -> None:
     """Serve the dashboard and the meeting screen; the dataset is built once per process.
+
+    ``signin`` (``dashboards.signin.SignIn``) with ``required``: every page, session and websocket
+    needs a signed-in account (``HazardboardAuth``), or Panel's OAuth provider ``oauth_provider``.
+    Browsers may open the websocket from ``localhost``/``127.0.0.1`` and the ``allow_hosts``
+    (host or host:port, as typed in the address bar). ``behind_proxy``: the client address and
+    scheme come from the reverse proxy's X-Real-IP / X-Forwarded-For / X-Forwarded-Proto.
 
     ``upload_limit_mb`` bounds one selection of files on the data page. The files travel in
     chunks (``components.upload.ChunkedFileInput``), so the websocket's message limit is set from
     the chunk size, not the upload limit (one 16 MB+ message used to close the session, 1009)."""
     from components.annotation_panel import set_annotation_tags
     from dashboards.meeting import create_meeting
+    from dashboards.signin import HazardboardAuth, configure
 
     set_annotation_tags(annotation_tags)
     limit_bytes = int(upload_limit_mb * 1024 * 1024)
     set_upload_limit(limit_bytes)
+    configure(signin)
 
     def shared() -> SharedCampaign:
         return get_shared_campaign(store, as_of)
@@ -236,12 +306,37 @@ def serve(
     # Build the dataset before the first visitor arrives (and fail early on a bad store).
     if num_procs == 1:
         shared()
+    auth: dict = {}
+    if signin is not None and signin.required:
+        auth["cookie_secret"] = signin.cookie_secret
+        if oauth_provider:
+            auth["oauth_provider"] = oauth_provider
+        else:
+            auth["auth_provider"] = HazardboardAuth()
     pn.serve(
         routes, port=port, address=address, num_procs=num_procs, show=show, title=tr("app_title"),
-        websocket_origin=[f"localhost:{port}", f"127.0.0.1:{port}"] + ([f"{address}:{port}"] if address else []),
+        websocket_origin=websocket_origins(port, allow_hosts),
         static_dirs={"assets": str(ASSETS)} if ASSETS.exists() else {},
         websocket_max_message_size=websocket_message_limit(),
         # A session whose browser has gone is discarded after ``session_expiry_s``, checked twice as often.
         unused_session_lifetime_milliseconds=int(session_expiry_s * 1000),
         check_unused_sessions_milliseconds=max(500, int(session_expiry_s * 500)),
+        use_xheaders=behind_proxy,
+        **auth,
     )
+
+
+def websocket_origins(port: int, allow_hosts: tuple[str, ...] = ()) -> list[str]:
+    """The origins a browser may open the websocket from: this machine, and the host names the
+    office configured (``--allow-host``). A name without a port is allowed on the server's port
+    and on 80/443 (behind a reverse proxy the browser's origin carries the proxy's port)."""
+    origins = [f"localhost:{port}", f"127.0.0.1:{port}"]
+    for host in allow_hosts:
+        host = host.strip()
+        if not host:
+            continue
+        if ":" in host.rsplit("]", 1)[-1]:
+            origins.append(host)
+        else:
+            origins += [f"{host}:{port}", f"{host}:80", f"{host}:443"]
+    return list(dict.fromkeys(origins))

@@ -97,6 +97,18 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"浏览器关闭或断开后保留会话的时间（秒），过后释放其内存，默认 {DEFAULT_SESSION_EXPIRY_S:g}")
     serve.add_argument("--annotation-tags", metavar="标签1,标签2,…",
                        help="批注可选的标签（逗号或顿号分隔），默认：" + "、".join(DEFAULT_TAGS))
+    serve.add_argument("--auth", action="store_true",
+                       help="要求登录（监听本机以外的地址时总是要求登录；仅本机访问时默认不要求）")
+    serve.add_argument("--users", metavar="FILE", help="用户文件（由 hazardboard users 管理），默认为数据目录下的 users.json")
+    serve.add_argument("--allow-host", action="append", default=[], metavar="HOST[:PORT]",
+                       help="浏览器访问看板时使用的主机名（可多次指定，如 aqw.gz.gov.cn）；监听本机以外的地址时必须指定")
+    serve.add_argument("--behind-proxy", action="store_true",
+                       help="运行在反向代理（如 nginx）之后：按 X-Forwarded-For / X-Real-IP 记录访问来源")
+    serve.add_argument("--signin-hours", type=float, default=12.0, metavar="HOURS",
+                       help="登录有效时长（小时），过后须重新登录，默认 12")
+    serve.add_argument("--oauth-provider", metavar="NAME",
+                       help="单点登录：Panel 的 OAuth/OIDC 提供方（如 generic、azure、okta），"
+                            "密钥等由环境变量 PANEL_OAUTH_KEY、PANEL_OAUTH_SECRET、PANEL_OAUTH_EXTRA_PARAMS 提供")
     serve.set_defaults(handler=_run_serve)
 
     brief = commands.add_parser("brief", help="生成一期简报包：Word、PDF、Excel 汇总表、会议幻灯片和图表图片")
@@ -193,6 +205,7 @@ def _run_serve(args: argparse.Namespace) -> int:
 
     pyarrow.set_memory_pool(pyarrow.system_memory_pool())
     with Store(args.store) as store:
+        signin = _signin_settings(args, store)  # before anything else: a server that may not start says so at once
         # The bundled sample only goes into an empty store: a real store is never mixed with it.
         data = args.data or ([] if len(store.files_frame()) else [str(_bundled_campaign_folder())])
         if data:
@@ -210,10 +223,66 @@ def _run_serve(args: argparse.Namespace) -> int:
     if args.num_procs == 1:
         isolation.warm_up()  # the fork server imports the loaders now, not at the first upload
 
-    print(f"看板地址：http://{args.address}:{args.port}/  （会议大屏：/meeting）", file=sys.stderr)
+    shown_host = args.allow_host[0] if args.allow_host else args.address
+    print(f"看板地址：http://{shown_host}:{args.port}/  （会议大屏：/meeting）", file=sys.stderr)
+    print("登录：" + ("需要登录（用户文件 " + str(signin.users.path) + "）" if signin.required else "不需要登录（仅本机访问）"),
+          file=sys.stderr)
     serve(store=store_location, port=args.port, address=args.address, num_procs=args.num_procs, as_of=as_of, show=args.show,
-          upload_limit_mb=args.upload_limit_mb, session_expiry_s=args.session_expiry_s, annotation_tags=annotation_tags)
+          upload_limit_mb=args.upload_limit_mb, session_expiry_s=args.session_expiry_s, annotation_tags=annotation_tags,
+          signin=signin, allow_hosts=tuple(args.allow_host), behind_proxy=args.behind_proxy,
+          oauth_provider=args.oauth_provider)
     return EXIT_OK
+
+
+LOOPBACK_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost")
+
+
+def is_loopback(address: str | None) -> bool:
+    """Whether the server listens on this machine only (an empty address or 0.0.0.0 is every interface)."""
+    import ipaddress
+
+    text = (address or "").strip().strip("[]").lower()
+    if text in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(text).is_loopback
+    except ValueError:
+        return False
+
+
+def _signin_settings(args: argparse.Namespace, store: Store):
+    """The server's sign-in, or a CommandError saying how to set it up.
+
+    Beyond loopback sign-in is required, and the server refuses to start without an account to
+    sign in with (or single sign-on) and without the host names browsers will use."""
+    import os
+
+    from auth.users import UsersError, UsersFile, default_users_path
+    from dashboards.signin import SignIn
+
+    if args.signin_hours <= 0:
+        raise CommandError("--signin-hours 必须大于 0", EXIT_USAGE)
+    users = UsersFile(Path(args.users) if args.users else default_users_path(args.store))
+    exposed = not is_loopback(args.address)
+    required = exposed or args.auth or bool(args.oauth_provider)
+    if exposed and not args.allow_host:
+        raise CommandError(f"看板将在 {args.address} 上对网络开放，请用 --allow-host 指定同事在浏览器地址栏中使用的主机名或 IP"
+                           f"（例如 --allow-host 192.168.1.20 或 --allow-host aqw.gz.gov.cn），其他来源的页面不能连接看板。", EXIT_USAGE)
+    if required and not args.oauth_provider:
+        try:
+            has_password_user = any(user.password_hash for user in users.users().values())
+        except UsersError as error:
+            raise CommandError(error.message) from None
+        if not has_password_user:
+            where = f"在 {args.address} 上对网络开放" if exposed else "要求登录（--auth）"
+            raise CommandError(
+                f"看板将{where}，但用户文件 {users.path} 中还没有可以登录的账号，因此未启动。请先添加安委会办公室账号：\n"
+                f"  hazardboard users add 用户名 --role committee" + (f" --store {args.store}" if args.store else "")
+                + (f" --users {args.users}" if args.users else "") + "\n（按提示输入两次密码），"
+                "或配置单点登录（--oauth-provider）。各单位账号用 --role unit --unit 单位名称 添加。")
+    secret = os.environ.get("HAZARDBOARD_COOKIE_SECRET") or store.secret("cookie")
+    return SignIn(users=users, store_location=store.url, cookie_secret=secret, required=required,
+                  session_hours=args.signin_hours, oauth=bool(args.oauth_provider))
 
 
 def _campaign_source(args: argparse.Namespace, as_of: dt.date | None = None, with_annotations: bool = False):
@@ -457,4 +526,8 @@ def _top_lines(title: str, counts: dict[str, int], label) -> list[str]:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run as ``python -m dashboards.cli``: the sub-command modules import ``dashboards.cli``, whose
+    # CommandError must be the one ``main`` catches (not this ``__main__`` module's copy).
+    from dashboards.cli import main as _main
+
+    sys.exit(_main())

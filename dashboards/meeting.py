@@ -272,8 +272,13 @@ class MeetingScreen(pn.viewable.Viewer):
 
 
 def create_meeting(shared: SharedCampaign) -> pn.viewable.Viewable:
-    from dashboards.app import sync_url, watch_revision
+    from components.data import SessionCampaign
+    from dashboards.app import signed_in_session, sync_url, watch_revision
 
+    if not isinstance(shared, SessionCampaign):
+        shared, refusal = signed_in_session(shared)
+        if refusal is not None:
+            return refusal
     state = MeetingState()
     release_on_session_end(state)
     sync_url(state, shared, extra=("slide",))

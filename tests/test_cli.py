@@ -133,14 +133,30 @@ def served(monkeypatch):
 
 
 def test_serve_ingests_data_and_passes_options_through(reports, tmp_path, capsys, served):
+    from auth.users import UsersFile
+
     store_dir = tmp_path / "store"
+    users = UsersFile(store_dir / "users.json")  # the default users file: in the data folder
+    users.add("awh", "committee", password="an-office-password")
     assert main(["serve", "--data", str(reports), "--store", str(store_dir), "--port", "5007",
-                 "--address", "0.0.0.0", "--num-procs", "2", "--as-of", "2023-10-01"]) == 0
+                 "--address", "0.0.0.0", "--allow-host", "aqw.gz.gov.cn", "--behind-proxy",
+                 "--num-procs", "2", "--as-of", "2023-10-01"]) == 0
     assert "已导入 2 个文件，未通过 1 个" in capsys.readouterr().err
     (call,) = served
     assert (call["port"], call["address"], call["num_procs"]) == (5007, "0.0.0.0", 2)
     assert call["as_of"] == dt.date(2023, 10, 1)
+    assert call["allow_hosts"] == ("aqw.gz.gov.cn",) and call["behind_proxy"] is True
+    signin = call["signin"]
+    assert signin.required and signin.users.path == users.path and len(signin.cookie_secret) >= 32
     assert len(Store(call["store"]).files_frame()) == 3
+    # The cookie secret is made once and kept: a restart signs nobody out.
+    assert main(["serve", "--store", str(store_dir), "--address", "0.0.0.0", "--allow-host", "aqw.gz.gov.cn"]) == 0
+    assert served[1]["signin"].cookie_secret == signin.cookie_secret
+    # On loopback nobody signs in unless asked.
+    assert main(["serve", "--store", str(store_dir)]) == 0
+    assert not served[2]["signin"].required
+    assert main(["serve", "--store", str(store_dir), "--auth"]) == 0
+    assert served[3]["signin"].required
 
 
 def test_serve_loads_the_sample_only_into_an_empty_store(reports, tmp_path, served):

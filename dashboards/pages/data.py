@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import panel as pn
 
+from components.audit_view import AuditLog
 from components.data import CampaignSnapshot, SharedCampaign
 from components.export_dialog import BoardsDownload
 from components.i18n import tr
@@ -20,4 +21,6 @@ def build(state: DashboardState, snapshot: CampaignSnapshot, shared: SharedCampa
         views.append(BoardsDownload(state=state, shared=shared))  # 下载责任公示牌（PDF）
     if shared.store is not None:
         views.append(SubmissionHistory(state=state, shared=shared, snapshot=snapshot))
+    if shared.access.role == "committee":
+        views.append(AuditLog(state=state, shared=shared))  # 操作日志: the committee's only
     return pn.Column(*views, sizing_mode="stretch_width", css_classes=["hb-page-data"])

@@ -73,6 +73,7 @@ def server_process(tmp_path_factory):
     port = free_port()
     process = start_server(store_dir, port)
     process.url = f"http://localhost:{port}"
+    process.store_dir = store_dir
     yield process
     stop_server(process)
 

@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 
 from auth.users import UsersFile
 from store import Store
-from tests.browser.conftest import free_port, screenshot, start_server, stop_server, wait_ready
+from tests.browser.conftest import TRACK_WEBSOCKET, free_port, screenshot, start_server, stop_server, wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 AUGUST = ROOT / "sample_data" / "campaign" / "2023年08月"
@@ -96,6 +96,7 @@ def _sign_in(page, base: str, user: str, password: str = PASSWORD) -> None:
 def test_a_county_officer_is_refused_other_units_hazards_by_websocket_url_and_upload(network_server, browser):
     base = network_server.url
     context = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="zh-CN")
+    context.add_init_script(TRACK_WEBSOCKET)
     page = context.new_page()
     try:
         _sign_in(page, base, "hc01", "not-the-password")
@@ -110,9 +111,14 @@ def test_a_county_officer_is_refused_other_units_hazards_by_websocket_url_and_up
         assert set(units.all_inner_texts()) == {OWN}
         screenshot(page, "access-county-hazards")
 
-        # Through the websocket: the unit filter's model set to 章贡区 by hand.
+        # Through the websocket: the unit filter's model set to 章贡区 by hand. Whether the server
+        # drops the unknown unit or filters on it, 章贡区's hazards are not in this session's data.
         assert page.evaluate(SET_MODEL_JS, ["hb-filter-units", "value", [OTHER]])
-        expect(summary).to_contain_text("共 0 条")
+        page.wait_for_timeout(1000)
+        wait_ready(page, timeout=60_000)
+        assert set(units.all_inner_texts()) <= {OWN}
+        text = summary.inner_text()
+        assert f"共 {network_server.own_count} 条" in text or "共 0 条" in text
         body = page.locator("body").inner_text()
         assert not any(name in body for name in network_server.other["enterprise"])
 
@@ -151,6 +157,7 @@ def test_a_county_officer_is_refused_other_units_hazards_by_websocket_url_and_up
 
 def test_a_viewer_has_nothing_to_write_with(network_server, browser):
     context = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="zh-CN")
+    context.add_init_script(TRACK_WEBSOCKET)
     page = context.new_page()
     try:
         _sign_in(page, network_server.url, "screen")

@@ -103,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--allow-host", action="append", default=[], metavar="HOST[:PORT]",
                        help="浏览器访问看板时使用的主机名（可多次指定，如 aqw.gz.gov.cn）；监听本机以外的地址时必须指定")
     serve.add_argument("--behind-proxy", action="store_true",
-                       help="运行在反向代理（如 nginx）之后：按 X-Forwarded-For / X-Real-IP 记录访问来源")
+                       help="运行在反向代理（如 nginx）之后：要求登录，并按 X-Forwarded-For / X-Real-IP 记录访问来源")
     serve.add_argument("--signin-hours", type=float, default=12.0, metavar="HOURS",
                        help="登录有效时长（小时），过后须重新登录，默认 12")
     serve.add_argument("--oauth-provider", metavar="NAME",
@@ -264,7 +264,8 @@ def _signin_settings(args: argparse.Namespace, store: Store):
         raise CommandError("--signin-hours 必须大于 0", EXIT_USAGE)
     users = UsersFile(Path(args.users) if args.users else default_users_path(args.store))
     exposed = not is_loopback(args.address)
-    required = exposed or args.auth or bool(args.oauth_provider)
+    # Behind a reverse proxy the server listens on loopback but the network reaches it: sign-in too.
+    required = exposed or args.auth or args.behind_proxy or bool(args.oauth_provider)
     if exposed and not args.allow_host:
         raise CommandError(f"看板将在 {args.address} 上对网络开放，请用 --allow-host 指定同事在浏览器地址栏中使用的主机名或 IP"
                            f"（例如 --allow-host 192.168.1.20 或 --allow-host aqw.gz.gov.cn），其他来源的页面不能连接看板。", EXIT_USAGE)
@@ -274,7 +275,8 @@ def _signin_settings(args: argparse.Namespace, store: Store):
         except UsersError as error:
             raise CommandError(error.message) from None
         if not has_password_user:
-            where = f"在 {args.address} 上对网络开放" if exposed else "要求登录（--auth）"
+            where = (f"在 {args.address} 上对网络开放" if exposed else
+                     "经反向代理对网络开放（--behind-proxy）" if args.behind_proxy else "要求登录（--auth）")
             raise CommandError(
                 f"看板将{where}，但用户文件 {users.path} 中还没有可以登录的账号，因此未启动。请先添加安委会办公室账号：\n"
                 f"  hazardboard users add 用户名 --role committee" + (f" --store {args.store}" if args.store else "")

@@ -47,9 +47,11 @@ def test_a_server_open_to_the_network_refuses_to_start_without_hosts_or_accounts
     assert "hazardboard users add 用户名 --role committee" in message and str(users) in message
     # Nothing was ingested: the refusal comes before the sample is loaded.
     assert len(Store(store).files_frame()) == 0
-    # On loopback, --auth asks the same.
+    # On loopback, --auth asks the same, and so does a server behind a reverse proxy.
     code = cli.main(["serve", "--store", str(store), "--users", str(users), "--auth"])
     assert code == cli.EXIT_FAILED and "--auth" in capsys.readouterr().err
+    code = cli.main(["serve", "--store", str(store), "--users", str(users), "--behind-proxy"])
+    assert code == cli.EXIT_FAILED and "--behind-proxy" in capsys.readouterr().err
 
 
 def test_failed_sign_ins_lock_the_name_out_and_every_attempt_is_audited(signin):

@@ -52,6 +52,7 @@ def network_server(server_process, tmp_path_factory):
     process = start_server(server_process.store_dir, port, log_name="server-access",
                            options=["--address", "0.0.0.0", "--allow-host", "localhost", "--users", str(users.path)])
     process.url = f"http://localhost:{port}"
+    process.users = users
     campaign = Store(server_process.store_dir).campaign()
     process.other = campaign.unique_hazards.query("unit == @OTHER")
     process.own_count = int((campaign.unique_hazards["unit"] == OWN).sum())
@@ -168,5 +169,10 @@ def test_a_viewer_has_nothing_to_write_with(network_server, browser):
         wait_ready(page, timeout=60_000)
         expect(page.locator(".hb-upload-viewer")).to_contain_text("只读账号不能上传文件")
         assert page.locator(".hb-upload-input").count() == 0
+        # The account removed while its page is open: the page ends and asks for a new sign-in.
+        network_server.users.remove("screen")
+        expect(page.locator(".hb-signed-out")).to_contain_text("请重新登录", timeout=15_000)
+        page.locator(".hb-signed-out a").click()
+        page.locator(".hb-login-form").wait_for()
     finally:
         context.close()

@@ -3,6 +3,12 @@
 SQLite by default (``<data dir>/hazardboard.sqlite``), any SQLAlchemy URL otherwise, so the same
 code runs on PostgreSQL. The stored results are the single source of the campaign dataset:
 ``Store.campaign()`` rebuilds it with ``loaders.build_campaign`` in ingestion order.
+
+Nothing committed is lost: SQLite runs in WAL mode with ``synchronous=FULL`` (a commit survives a
+power loss, not only a crash). An upload (``Store.ingest_upload``) is one write transaction, so it
+is wholly in or wholly out whatever happens to the process; the CLI's ``ingest_paths`` commits
+file by file. A write that is audited (``store.audit``) records its entry inside the transaction
+of the change. ``store.backup`` copies a running store consistently and restores it.
 """
 
 from __future__ import annotations
@@ -373,6 +379,8 @@ class Store:
         "upload" audit entry (file name, sha256, outcome, the refusal or rejection reason) in that
         same transaction. ``progress(index, total, name)`` is called before each file is parsed.
         """
+        if not files:
+            return []
         prepared: list[ParsedFile | IngestOutcome] = []
         for index, (name, data) in enumerate(files):
             if progress:

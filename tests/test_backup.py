@@ -3,6 +3,7 @@ while another writer keeps uploading, annotating and auditing; restored and comp
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
 from pathlib import Path
@@ -28,6 +29,7 @@ APPEND_ONLY = ("files", "annotation_versions", "audit_log")
 SUBMISSION_STATE = ("state", "active", "superseded_by_file_id")
 
 
+@functools.cache
 def upload(index: int) -> list[tuple[str, bytes]]:
     """Two files a round: a new ledger, and a resend of the August form (it supersedes the last)."""
     ledger = [[1, "章贡区", f"赣州第{index}化工有限公司", *CHEMICAL_PLANT[3:]]]
@@ -35,11 +37,11 @@ def upload(index: int) -> list[tuple[str, bytes]]:
     return [(f"第{index}批/台账.xlsx", ledger_workbook(ledger)), (f"第{index}批/调度表.xlsx", form)]
 
 
-UPLOADS = [upload(index) for index in range(24)]
+ROUNDS = 24
 
 
 def write_one_round(store: Store, notes: Annotations, index: int) -> None:
-    store.ingest_upload(UPLOADS[index], actor=OFFICER)
+    store.ingest_upload(upload(index), actor=OFFICER)
     note = notes.add(unit_subject("章贡区"), f"第{index}条批注", "张三", tag="需关注")
     notes.edit(note["id"], 1, "李四", text=f"第{index}条批注（已核实）")
     if index % 2:
@@ -131,7 +133,7 @@ def test_a_backup_taken_while_another_writer_works_is_one_instant_and_restores_r
         try:
             with Store(source_dir) as own:
                 notes = Annotations(own, actor=OFFICER)
-                for index in range(len(UPLOADS)):
+                for index in range(ROUNDS):
                     if stop.is_set():
                         return
                     write_one_round(own, notes, index)
@@ -180,13 +182,13 @@ def test_restore_refuses_a_store_that_holds_data_unless_replace(tmp_path):
         cookie = store.secret("cookie")
         saved = backup(store, tmp_path / "a.sqlite")
     with Store(tmp_path / "b") as other:
-        other.ingest_upload(UPLOADS[1])
+        other.ingest_upload(upload(1))
     with pytest.raises(StoreError, match="已有数据.*--replace"):
         restore(saved.path, tmp_path / "b")
-    assert list(Store(tmp_path / "b").files_frame()["file_name"]) == [name for name, _ in UPLOADS[1]]
+    assert list(Store(tmp_path / "b").files_frame()["file_name"]) == [name for name, _ in upload(1)]
     restore(saved.path, tmp_path / "b", replace=True)
     with Store(tmp_path / "b") as replaced:
-        assert list(replaced.files_frame()["file_name"]) == [name for name, _ in UPLOADS[0]]
+        assert list(replaced.files_frame()["file_name"]) == [name for name, _ in upload(0)]
         assert replaced.secret("cookie") == cookie  # a restored store signs cookies as before
         assert "替换了原有数据" in entries(replaced, action="restore").iloc[0]["detail"]
     with pytest.raises(StoreError, match="已存在"):
@@ -244,3 +246,23 @@ def test_the_cli_backs_up_and_restores(tmp_path, capsys):
     assert_same_tables(sqlite_path(tmp_path / "b"), dest, skip_last_audit=1)  # its own restore entry
     log = entries(tmp_path / "a")
     assert log.iloc[0][["action", "actor"]].tolist() == ["backup", "命令行"]
+
+
+def test_a_backup_from_an_older_release_is_brought_up_to_date_on_restore(tmp_path):
+    with Store(tmp_path / "a") as store:
+        write_one_round(store, Annotations(store), 0)
+        old = backup(store, tmp_path / "v5.sqlite", actor=None).path
+    with sqlite3.connect(old) as conn:  # as schema version 5 wrote it: no audit log yet
+        conn.execute("DROP TABLE audit_log")
+        conn.execute("UPDATE schema_info SET value = '5' WHERE key = 'schema_version'")
+    info = restore(old, tmp_path / "b")
+    assert (info.schema_version, info.files, info.annotation_versions) == (5, 2, 2)
+    with Store(tmp_path / "b") as restored:
+        with restored.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT value FROM schema_info WHERE key = 'schema_version'").scalar() == \
+                   str(SCHEMA_VERSION)
+        assert list(entries(restored)["action"]) == ["restore"]
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+            with restored._write() as conn:
+                conn.exec_driver_sql("DELETE FROM audit_log")
+        assert list(restored.files_frame()["file_name"]) == [name for name, _ in upload(0)]

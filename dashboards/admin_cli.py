@@ -223,13 +223,9 @@ def _joined(*parts: str) -> str:
 
 
 def _cli_actor():
-    from store.audit import Actor
+    from store.audit import cli_actor
 
-    try:
-        account = getpass.getuser()
-    except (OSError, KeyError, ImportError):  # no login name in a bare container
-        return Actor("命令行", "committee", "localhost")
-    return Actor(f"命令行:{account}", "committee", "localhost")
+    return cli_actor()
 
 
 # --- audit ---------------------------------------------------------------------------

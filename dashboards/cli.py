@@ -26,6 +26,7 @@ from loaders.model import KIND_LABELS, SEVERITY_LABELS
 from loaders.reference import SECTOR_LABELS, STATUS_LABELS, SUPERVISION_LABELS
 from store import IngestReport, Store, StoreError
 from store.annotations import DEFAULT_TAGS
+from store.audit import cli_actor
 # The store's tag column (store/db.py) holds 32 characters.
 MAX_TAG_CHARS = 32
 from store.db import INGEST_WORKERS, OVERSIZED_CODE
@@ -166,7 +167,7 @@ def _run_ingest(args: argparse.Namespace) -> int:
     _require_some_path(args.paths)
     with Store(args.store) as store:
         with ProgressBar("导入", always=True) as progress:
-            report = store.ingest_paths(args.paths, progress=progress)
+            report = store.ingest_paths(args.paths, progress=progress, actor=cli_actor())
         cross_file = _cross_file_findings(store, report, include_skipped=args.all)
         print(f"数据库：{store.display_url}")
     print(format_ingest_report(report, cross_file, show_all=args.all))
@@ -210,7 +211,7 @@ def _run_serve(args: argparse.Namespace) -> int:
         data = args.data or ([] if len(store.files_frame()) else [str(_bundled_campaign_folder())])
         if data:
             with ProgressBar("导入", always=False) as progress:
-                report = store.ingest_paths(data, progress=progress)
+                report = store.ingest_paths(data, progress=progress, actor=cli_actor())
             print(_ingest_counts_line(report), file=sys.stderr)
             for issue in report.missing:
                 print(f"警告：{issue.message}", file=sys.stderr)

@@ -64,6 +64,17 @@ class Actor:
 CLI_ACTOR = Actor("命令行", "committee", "localhost")
 
 
+def cli_actor() -> Actor:
+    """The command line's "who": the machine account that ran it (``命令行:root``)."""
+    import getpass
+
+    try:
+        account = getpass.getuser()
+    except (OSError, KeyError, ImportError):  # no login name in a bare container
+        return CLI_ACTOR
+    return Actor(f"命令行:{account}", "committee", "localhost")
+
+
 def record(target_of: Store | Connection, actor: Actor, action: str, target: str = "", detail: str = "",
            outcome: str = "ok", at: dt.datetime | None = None) -> None:
     """Append one entry. Given a connection, inside the caller's write transaction (the entry

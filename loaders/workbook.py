@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import copy
 import io
+import struct
+import sys
+from array import array
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -150,6 +153,115 @@ def _inflate_and_check(archive: zipfile.ZipFile) -> None:
             )
 
 
+# The OLE2 (compound file) container of a legacy .xls. calamine follows its sector chains and
+# sizes as declared: a sector number past the end of the file makes it zero-fill memory up to
+# that offset (terabytes), a chain that loops makes it read forever, and a declared size is
+# allocated before it is read. One flipped byte of a real .xls took 24 GB and was killed.
+_OLE2_ENDOFCHAIN = 0xFFFFFFFE
+_OLE2_RESERVED = 0xFFFFFFFA  # ids from here up are markers, not sectors
+_OLE2_DIFSECT = 0xFFFFFFFC
+_OLE2_MAX_ENTRIES = 4096  # directory entries; a real .xls has about ten
+
+
+def _ole2_damaged(what: str) -> WorkbookRefused:
+    return WorkbookRefused(
+        f"旧版.xls文件的内部结构已损坏（{what}），无法读取。请用Excel或WPS打开后另存为.xlsx再报送。", "xls_damaged")
+
+
+def _check_ole2(data: bytes) -> None:
+    """Refuse an OLE2 container whose structure would make the reader allocate or loop without
+    bound: every sector chain it follows (DIFAT, FAT, directory, mini stream, mini FAT, the
+    streams) must stay inside the file, end, and not loop, and every declared size must fit
+    in the file. Checked in time and memory linear in the file's size."""
+    if len(data) < 512:
+        raise _ole2_damaged("文件头不完整")
+    shift, mini_shift = struct.unpack_from("<HH", data, 30)
+    if shift not in (9, 12) or mini_shift != 6:
+        raise _ole2_damaged("扇区大小无效")
+    size = 1 << shift
+    sectors = -(-(len(data) - size) // size)  # sector i starts at (i + 1) * size
+    if sectors <= 0:
+        raise _ole2_damaged("没有数据扇区")
+    dir_len, fat_len, dir_start = struct.unpack_from("<III", data, 40)
+    mini_fat_start, mini_fat_len, difat_start = struct.unpack_from("<III", data, 60)
+    # The reader reserves room for this many DIFAT entries, read from bytes 62-65 of the header.
+    reserved = struct.unpack_from("<I", data, 62)[0]
+    if max(dir_len, fat_len, mini_fat_len) > sectors or reserved * 4 > MAX_MEMBER_INFLATED:
+        raise _ole2_damaged("声明的扇区数超出文件大小")
+
+    def sector(i: int) -> array:
+        ids = array("I", data[(i + 1) * size:(i + 2) * size].ljust(size, b"\0"))
+        if sys.byteorder == "big":
+            ids.byteswap()
+        return ids
+
+    difat = array("I", struct.unpack_from("<109I", data, 76))
+    seen: set[int] = set()
+    i = difat_start
+    while i < _OLE2_RESERVED:
+        if i >= sectors or i in seen:
+            raise _ole2_damaged("DIFAT链无效")
+        seen.add(i)
+        entries = sector(i)
+        difat.extend(entries[:-1])
+        i = entries[-1]
+    fat_sectors = [i for i in difat if i < _OLE2_DIFSECT]
+    if any(i >= sectors for i in fat_sectors) or len(set(fat_sectors)) != len(fat_sectors):
+        raise _ole2_damaged("FAT扇区无效")
+    fat = array("I")
+    for i in fat_sectors:
+        fat.extend(sector(i))
+    steps = {"fat": 0, "mini": 0}
+
+    def chain(start: int, table: array, count: int, kind: str, what: str) -> list[int]:
+        """The sector ids of a chain; every id within ``count`` and ``table``, no loop, and all
+        chains together no longer than the sectors there are (streams share no sector)."""
+        ids: list[int] = []
+        i = start
+        while i != _OLE2_ENDOFCHAIN:
+            steps[kind] += 1
+            if i >= count or i >= len(table) or steps[kind] > count:
+                raise _ole2_damaged(f"{what}的扇区链无效")
+            ids.append(i)
+            i = table[i]
+        return ids
+
+    directory = b"".join(data[(i + 1) * size:(i + 2) * size] for i in chain(dir_start, fat, sectors, "fat", "目录"))
+    entries = [directory[n:n + 128] for n in range(0, len(directory) - 127, 128)]
+    if not entries:
+        raise _ole2_damaged("目录为空")
+    if len(entries) > _OLE2_MAX_ENTRIES:
+        raise _ole2_damaged("目录项过多")
+
+    def entry(raw: bytes) -> tuple[str, int, int, int]:
+        name = raw[:64].decode("utf-16-le", "replace").split("\0", 1)[0]
+        length = struct.unpack_from("<I" if size == 512 else "<Q", raw, 120)[0]
+        return name, raw[66], struct.unpack_from("<I", raw, 116)[0], length
+
+    parsed = [entry(raw) for raw in entries]
+    if any(name and length > len(data) for name, _, _, length in parsed) or parsed[0][3] > len(data):
+        raise _ole2_damaged("数据流声明的大小超出文件大小")
+    mini_fat = array("I")
+    mini_sectors = 0
+    if mini_fat_len:
+        _, _, root_start, root_length = parsed[0]
+        mini_stream = chain(root_start, fat, sectors, "fat", "迷你数据流")
+        mini_sectors = min(len(mini_stream) * size, root_length) // 64
+        for i in chain(mini_fat_start, fat, sectors, "fat", "迷你FAT"):
+            mini_fat.extend(sector(i))
+        mini_fat = mini_fat[:mini_fat_len * size // 4]
+    # The streams the reader opens by name (the first entry of that name) and every other stream.
+    wanted = {}
+    for name, kind, start, length in parsed[1:]:
+        if name in ("Workbook", "Book") or (kind == 2 and length):
+            wanted.setdefault(name, (start, length))
+    for name, (start, length) in wanted.items():
+        if length < 4096:
+            chain(start, mini_fat, mini_sectors, "mini", f"数据流“{name}”")
+        else:
+            chain(start, fat, sectors, "fat", f"数据流“{name}”")
+
+
 def open_workbook(data: bytes, filename: str) -> OpenedWorkbook:
     """Check and open a workbook from its bytes; raises WorkbookRefused with a Chinese message."""
     if not data:
@@ -173,6 +285,7 @@ def open_workbook(data: bytes, filename: str) -> OpenedWorkbook:
     elif data.startswith(OLE2_MAGIC):
         if b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00e\x00d\x00P\x00a\x00c\x00k\x00a\x00g\x00e" in data[:65536 * 4]:
             raise WorkbookRefused("文件设置了打开密码，无法读取。请取消密码后重新报送。", "encrypted")
+        _check_ole2(data)
         file_format = "xls"
     else:
         head = data[:512].lstrip()

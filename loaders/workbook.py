@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import io
+import re
 import struct
 import sys
 from array import array
@@ -89,6 +90,58 @@ def _has_declaration(window: bytes) -> bool:
 
 _MERGE_MARKER = b"mergecell"
 
+# calamine makes a sheet's grid dense (32 bytes a cell) from its first to its last cell before any
+# limit here is checked: a value at A1 and one at XFD1048576 asked for 17 billion cells (550 GB) and
+# the process was aborted. A workbook with a sheet whose cells span more than this is refused before
+# it is read; up to it, read_grids reports a sheet over MAX_SHEET_CELLS and reads the others.
+MAX_SHEET_SPAN = 2 * MAX_SHEET_CELLS
+# Cell and row tags with their reference. Writers put r first in an unprefixed tag (the fast
+# patterns); a window with a cell or row tag of any other form is read with the general patterns.
+_CELL_LETTERS = re.compile(rb'<c r="([A-Z]+)[0-9]')
+_CELL_ROWS = re.compile(rb'<c r="[A-Z]+([0-9]+)"')
+_ROW_NUMBERS = re.compile(rb'<row r="([0-9]+)"')
+_ANY_CELL_REF = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\br="([A-Za-z]+)([0-9]+)"')
+_ANY_ROW_REF = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?row\s[^>]*?\br="([0-9]+)"')
+_ODD_TAGS = (b":c", b":row", b"<c\t", b"<c\n", b"<c\r", b"<row\t", b"<row\n", b"<row\r")
+_OPEN_TAG_LIMIT = 65536  # a tag still open this far before a chunk's end is not carried over
+
+
+class _Span:
+    """The rows and columns a worksheet part's cells reach (1-based), read as it is inflated."""
+
+    def __init__(self) -> None:
+        self.rows: list[int] = []  # the first and the last
+        self.columns: set[bytes] = set()
+
+    def add(self, window: bytes) -> None:
+        letters = _CELL_LETTERS.findall(window)
+        rows = _CELL_ROWS.findall(window)
+        numbers = _ROW_NUMBERS.findall(window)
+        if (len(letters) != len(rows) or len(letters) != window.count(b"<c ") or len(numbers) != window.count(b"<row ")
+                or any(tag in window for tag in _ODD_TAGS)):
+            cells = _ANY_CELL_REF.findall(window)
+            letters = [letters for letters, _ in cells]
+            rows = [row for _, row in cells]
+            numbers = _ANY_ROW_REF.findall(window)
+        found = [int(row) for row in {*rows, *numbers}]
+        if found:
+            self.columns.update(letters)
+            self.rows = [min(self.rows + [min(found)]), max(self.rows + [max(found)])]
+
+    def extent(self) -> tuple[int, int]:
+        """(rows, columns) from the first to the last of each; (0, 0) without cells."""
+        if not self.rows or not self.columns:
+            return 0, 0
+        numbers = [_column_number(letters) for letters in self.columns]
+        return max(self.rows) - min(self.rows) + 1, max(numbers) - min(numbers) + 1
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + letter - 64
+    return number
+
 
 def _too_many_merges(count: int) -> WorkbookRefused:
     return WorkbookRefused(
@@ -119,6 +172,8 @@ def _inflate_and_check(archive: zipfile.ZipFile) -> None:
         is_sheet = is_xml and info.filename.lower().startswith("xl/worksheets/")
         inflated = 0
         tail = b""
+        span = _Span() if is_sheet else None
+        ref_tail = b""
         # Stream with our own cap: the sizes declared in the zip directory can lie. zipfile
         # stops reading at the declared size, so read through a copy that declares "unbounded":
         # the member is inflated to its real end (CRC checked over all of it) and the real
@@ -144,7 +199,22 @@ def _inflate_and_check(archive: zipfile.ZipFile) -> None:
                         merges += window.lower().count(_MERGE_MARKER)
                         if merges > MAX_MERGED_RANGES + 2 * MAX_MEMBERS:
                             raise _too_many_merges(MAX_MERGED_RANGES)
+                        # Whole tags only: the one the chunk's end cuts is read with the next chunk.
+                        refs = ref_tail + chunk
+                        cut = refs.rfind(b"<")
+                        cut = cut if 0 <= cut and len(refs) - cut <= _OPEN_TAG_LIMIT else len(refs)
+                        span.add(refs[:cut])
+                        ref_tail = refs[cut:]
                     tail = chunk[-_MARKER_OVERLAP:]
+        if span is not None:
+            span.add(ref_tail)
+        if span is not None and (extent := span.extent())[0] * extent[1] > MAX_SHEET_SPAN:
+            raise WorkbookRefused(
+                f"文件内部的工作表“{info.filename}”的单元格分布在{extent[0]}行×{extent[1]}列的范围内，"
+                f"超出上限{MAX_SHEET_SPAN // 10_000}万个单元格（正常报表只有几千个；可能在很远的单元格里误填了内容，"
+                "或是恶意构造的文件），已拒绝读取。请删除多余的行、列后重新报送。",
+                "sheet_too_large",
+            )
         if inflated != info.file_size:
             raise WorkbookRefused(
                 f"文件内部部件“{info.filename}”声明的大小（{info.file_size}字节）与实际解压大小（{inflated}字节）不符，"

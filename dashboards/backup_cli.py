@@ -35,11 +35,11 @@ def add_parsers(commands, add_store_option: Callable[[argparse.ArgumentParser], 
 
 def _run_backup(args: argparse.Namespace) -> int:
     from store import Store
-    from store.audit import CLI_ACTOR
+    from store.audit import cli_actor
     from store.backup import backup
 
     with Store(args.store) as store:
-        info = backup(store, args.dest, actor=CLI_ACTOR)
+        info = backup(store, args.dest, actor=cli_actor())
         source = store.display_url
     print(f"已备份：{source}")
     print(f"  → {info.path.resolve()}（{_size(info.bytes)}）")
@@ -50,12 +50,12 @@ def _run_backup(args: argparse.Namespace) -> int:
 
 def _run_restore(args: argparse.Namespace) -> int:
     from store import resolve_store_url
-    from store.audit import CLI_ACTOR
+    from store.audit import cli_actor
     from store.backup import restore
 
     print("注意：恢复前请先停止使用该数据库的看板服务（hazardboard serve）；恢复后再重新启动，看板才会显示恢复后的数据。",
           file=sys.stderr)
-    info = restore(args.src, args.store, replace=args.replace, actor=CLI_ACTOR)
+    info = restore(args.src, args.store, replace=args.replace, actor=cli_actor())
     print(f"已恢复：{info.path.resolve()}（{_size(info.bytes)}，结构版本 {info.schema_version}）")
     print(f"  → {_display(resolve_store_url(args.store))}")
     print(f"  {info.summary()}")

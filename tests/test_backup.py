@@ -15,7 +15,7 @@ from dashboards.cli import main
 from store import Store, StoreError
 from store import backup as store_backup
 from store.annotations import Annotations, unit_subject
-from store.audit import CLI_ACTOR, Actor, entries, record
+from store.audit import CLI_ACTOR, Actor, cli_actor, entries, record
 from store.backup import BackupInfo, backup, restore
 from store.db import SCHEMA_VERSION, STORE_FILE_NAME, _refresh_active, metadata
 
@@ -245,7 +245,8 @@ def test_the_cli_backs_up_and_restores(tmp_path, capsys):
     assert "已存在" in capsys.readouterr().err
     assert_same_tables(sqlite_path(tmp_path / "b"), dest, skip_last_audit=1)  # its own restore entry
     log = entries(tmp_path / "a")
-    assert log.iloc[0][["action", "actor"]].tolist() == ["backup", "命令行"]
+    assert log.iloc[0]["action"] == "backup" and log.iloc[0]["actor"] == cli_actor().name  # 命令行:<account>
+    assert entries(tmp_path / "b").iloc[0]["actor"] == cli_actor().name
 
 
 def test_a_backup_from_an_older_release_is_brought_up_to_date_on_restore(tmp_path):

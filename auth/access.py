@@ -63,11 +63,6 @@ class Access:
         """The audit log's "who": the sign-in name (unique), the role, the address."""
         return Actor(self.user, self.role, self.origin)
 
-    @property
-    def label(self) -> str:
-        """"张三（会昌县）" / "李四（安委会办公室）"."""
-        return f"{self.name}（{self.unit if self.role == 'unit' else ROLE_LABELS[self.role]}）"
-
     # --- what --------------------------------------------------------------------------------
     @property
     def sees_every_unit(self) -> bool:

@@ -17,7 +17,7 @@ import holoviews as hv
 import panel as pn
 
 from components.data import SharedCampaign, get_shared_campaign
-from components.i18n import tr
+from components.i18n import register_labels, tr
 from components.html_text import text
 from components.page_view import session_scope
 from components.state import PAGES, URL_PARAMS, DashboardState, drop_unknown_values
@@ -208,16 +208,33 @@ def watch_account(access, signed_in_at: float | None) -> None:
     callback = doc.add_periodic_callback(check, REVISION_POLL_MS)
 
 
-def _account_bar(shared: SharedCampaign, lang: str) -> pn.viewable.Viewable:
+register_labels({
+    "signout": ("退出登录", "Sign out"),
+    "role_committee": ("安委会办公室", "Committee office"),
+    "role_viewer": ("只读", "Read-only"),
+})
+
+
+def account_label(access, lang: str) -> str:
+    """"会昌张三（会昌县）" / "Li Si (Committee office)": the account and its unit or role."""
+    where = access.unit if access.role == "unit" else tr(f"role_{access.role}", lang)
+    return f"{access.name}（{where}）" if lang == "zh" else f"{access.name} ({where})"
+
+
+def _account_bar(shared: SharedCampaign, state: DashboardState) -> pn.viewable.Viewable:
     """Who is signed in, and 退出登录 (only when signed in)."""
     from dashboards.signin import LOGOUT_URL
 
     access = shared.access
     if not access.signed_in:
         return pn.Spacer(width=0)
-    return pn.pane.HTML(f'<span class="hb-account" style="color:#fff;white-space:nowrap">{text(access.label)} '
-                        f'<a class="hb-signout" href=".{LOGOUT_URL}" style="color:#fff;margin-left:8px">退出登录</a></span>',
-                        margin=(8, 10))
+
+    def bar(lang: str) -> pn.pane.HTML:
+        return pn.pane.HTML(f'<span class="hb-account" style="color:#fff;white-space:nowrap">{text(account_label(access, lang))} '
+                            f'<a class="hb-signout" href=".{LOGOUT_URL}" style="color:#fff;margin-left:8px">'
+                            f'{text(tr("signout", lang))}</a></span>', margin=(8, 10))
+
+    return pn.panel(pn.bind(bar, state.param.lang))
 
 
 def create_app(shared: SharedCampaign, state: DashboardState | None = None) -> pn.viewable.Viewable:
@@ -252,7 +269,7 @@ def create_app(shared: SharedCampaign, state: DashboardState | None = None) -> p
         title=tr("app_title", state.lang),
         sidebar=[_navigation(state), pn.layout.Divider(), filters],
         main=[main, exporter],  # the dialog (a modal, hidden until opened) outside the header's white text
-        header=[pn.Row(export_button, _language_switch(state), _account_bar(shared, state.lang), margin=0)],
+        header=[pn.Row(export_button, _language_switch(state), _account_bar(shared, state), margin=0)],
         sidebar_width=300,
         header_background=ACCENT,
         raw_css=[f"body {{ font-family: {CJK_FONTS}; }}"],

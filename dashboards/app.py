@@ -209,6 +209,9 @@ def watch_account(access, signed_in_at: float | None) -> None:
 
 
 register_labels({
+    "scope_note": ("您的账号属于{unit}：隐患、企业、文件和批注只显示本单位的；调度表数字（排名、配额、地图指标）为全市各单位的。",
+                   "Your account belongs to {unit}: hazards, enterprises, files and annotations are your unit's only; "
+                   "the dispatch-form figures (rankings, quotas, map measures) are every unit's."),
     "signout": ("退出登录", "Sign out"),
     "role_committee": ("安委会办公室", "Committee office"),
     "role_viewer": ("只读", "Read-only"),
@@ -235,6 +238,15 @@ def _account_bar(shared: SharedCampaign, state: DashboardState) -> pn.viewable.V
                             f'{text(tr("signout", lang))}</a></span>', margin=(8, 10))
 
     return pn.panel(pn.bind(bar, state.param.lang))
+
+
+def _scope_note(shared: SharedCampaign, state: DashboardState) -> list:
+    """A unit officer is told, on every page, what their figures cover."""
+    access = shared.access
+    if access.sees_every_unit:
+        return []
+    return [pn.pane.Alert(pn.bind(lambda lang: text(tr("scope_note", lang).format(unit=access.unit)), state.param.lang),
+                          alert_type="info", css_classes=["hb-scope-note"], sizing_mode="stretch_width", margin=(0, 10))]
 
 
 def create_app(shared: SharedCampaign, state: DashboardState | None = None) -> pn.viewable.Viewable:
@@ -268,7 +280,7 @@ def create_app(shared: SharedCampaign, state: DashboardState | None = None) -> p
     template = pn.template.BootstrapTemplate(
         title=tr("app_title", state.lang),
         sidebar=[_navigation(state), pn.layout.Divider(), filters],
-        main=[main, exporter],  # the dialog (a modal, hidden until opened) outside the header's white text
+        main=[*_scope_note(shared, state), main, exporter],  # the dialog (a modal, hidden until opened) outside the header's white text
         header=[pn.Row(export_button, _language_switch(state), _account_bar(shared, state), margin=0)],
         sidebar_width=300,
         header_background=ACCENT,

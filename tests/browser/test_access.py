@@ -106,6 +106,7 @@ def test_a_county_officer_is_refused_other_units_hazards_by_websocket_url_and_up
         page.locator(".hb-login-submit").click()
         wait_ready(page, timeout=60_000)
         expect(page.locator(".hb-account")).to_contain_text("会昌张三（会昌县）")
+        expect(page.locator(".hb-scope-note")).to_contain_text(f"您的账号属于{OWN}")
         summary = page.locator(".hb-hazards-summary p")
         expect(summary).to_contain_text(f"共 {network_server.own_count} 条")
         units = page.locator(".hb-hazard-table .tabulator-cell[tabulator-field='unit']")

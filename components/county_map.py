@@ -276,7 +276,7 @@ class CountyMap(PageView):
         unique = self.snapshot.campaign.unique_hazards
         mask = filter_mask(unique, map_filter(self.state.hazard_filter), self.snapshot.search_text)
         enterprises = enterprises_for(self.snapshot, report_period(self.state, self.snapshot))
-        self.figures = unit_figures(unique[mask], enterprises, MAP_UNITS)
+        self.figures = unit_figures(unique[mask], enterprises, MAP_UNITS, scope_unit=self.snapshot.scope_unit)
 
     @param.depends("figures", "measure", "selected", "badges", watch=True, on_init=False)
     def _refresh_zones(self) -> None:

@@ -201,7 +201,7 @@ class MeetingScreen(pn.viewable.Viewer):
     def _map(self, lang: str) -> pn.viewable.Viewable:
         hazards = self._selection.hazards
         enterprises = enterprises_for(self.snapshot, report_period(self.state, self.snapshot))
-        figures = unit_figures(hazards, enterprises, list(COUNTIES))
+        figures = unit_figures(hazards, enterprises, list(COUNTIES), scope_unit=self.snapshot.scope_unit)
         chart = county_choropleth(figures["hazards"], tr("mt_found", lang), selected=self.state.units, details=figures, lang=lang)
         # The dashboard's map definition, enlarged for the room: same aspect, larger labels.
         size = chart.opts.get("plot", backend="bokeh").kwargs

@@ -32,12 +32,15 @@ def enterprises_by_unit(latest: pd.DataFrame) -> pd.Series:
     return rows.set_index("unit")["cumulative"].astype(float)
 
 
-def unit_figures(hazards: pd.DataFrame, enterprises: pd.Series, units: Sequence[str]) -> pd.DataFrame:
+def unit_figures(hazards: pd.DataFrame, enterprises: pd.Series, units: Sequence[str],
+                 scope_unit: str | None = None) -> pd.DataFrame:
     """One row per unit of ``units`` (index, in that order): the four hazard counts, enterprises and
     hazards per 100 enterprises.
 
     ``hazards`` are unique hazards (one row per hazard_id); a unit without hazards counts 0.
     Hazards per 100 enterprises is missing where the unit reported no (or zero) enterprises.
+    ``scope_unit``: ``hazards`` hold that unit's only (a unit officer's data): every other unit's
+    hazard figures are missing, not 0.
     """
     flags = pd.DataFrame({
         "hazards": 1,
@@ -50,4 +53,9 @@ def unit_figures(hazards: pd.DataFrame, enterprises: pd.Series, units: Sequence[
     figures.index.name = "unit"
     figures[ENTERPRISES_KEY] = enterprises.reindex(figures.index)
     figures[PER_100_ENTERPRISES] = figures["hazards"] / figures[ENTERPRISES_KEY].where(figures[ENTERPRISES_KEY] > 0) * 100
+    if scope_unit is not None:
+        hidden = figures.index != scope_unit
+        counted = ["hazards", "unrectified", "overdue", "supervised", PER_100_ENTERPRISES]
+        figures = figures.astype({column: float for column in counted})
+        figures.loc[hidden, counted] = float("nan")
     return figures

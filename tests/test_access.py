@@ -12,6 +12,7 @@ import asyncio
 import datetime as dt
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from auth.access import Access, AccessDenied
@@ -180,3 +181,13 @@ def test_the_export_dialog_builds_only_the_officers_own_unit(base):
     assert built is not None and OWN in built.filename
     exports = entries(base.store, actor=COUNTY.user, action="export")
     assert list(exports["target"]) == [built.filename]
+
+
+def test_the_map_shows_other_units_hazard_figures_as_unknown_not_zero(base):
+    from components.county_map import format_figure
+    from metrics.map import unit_figures
+
+    county = base.for_access(COUNTY).snapshot
+    figures = unit_figures(county.campaign.unique_hazards, pd.Series(dtype=float), [OWN, OTHER], scope_unit=OWN)
+    assert figures.loc[OWN, "hazards"] == (base.snapshot.campaign.unique_hazards["unit"] == OWN).sum() > 0
+    assert pd.isna(figures.loc[OTHER, "hazards"]) and format_figure(figures.loc[OTHER, "overdue"]) == "—"

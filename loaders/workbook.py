@@ -102,7 +102,10 @@ _CELL_ROWS = re.compile(rb'<c r="[A-Z]+([0-9]+)"')
 _ROW_NUMBERS = re.compile(rb'<row r="([0-9]+)"')
 _ANY_CELL_REF = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\br="([A-Za-z]+)([0-9]+)"')
 _ANY_ROW_REF = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?row\s[^>]*?\br="([0-9]+)"')
-_ODD_TAGS = (b":c", b":row", b"<c\t", b"<c\n", b"<c\r", b"<row\t", b"<row\n", b"<row\r")
+_ODD_TAGS = (b":c", b":row", b"<c\t", b"<c\n", b"<c\r", b"<c>", b"<c/", b"<row\t", b"<row\n", b"<row\r")
+# A cell without a reference takes the column after the previous cell of its row.
+_ROW_START = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?row[\s>/]')
+_ANY_CELL = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c[\s>/]')
 _OPEN_TAG_LIMIT = 65536  # a tag still open this far before a chunk's end is not carried over
 
 
@@ -112,6 +115,8 @@ class _Span:
     def __init__(self) -> None:
         self.rows: list[int] = []  # the first and the last
         self.columns: set[bytes] = set()
+        self.unreferenced = 0  # the most cells without a reference in one row
+        self.unreferenced_rows = 0  # rows without a reference (each takes the row after the previous)
 
     def add(self, window: bytes) -> None:
         letters = _CELL_LETTERS.findall(window)
@@ -123,17 +128,22 @@ class _Span:
             letters = [letters for letters, _ in cells]
             rows = [row for _, row in cells]
             numbers = _ANY_ROW_REF.findall(window)
-        found = [int(row) for row in {*rows, *numbers}]
-        if found:
-            self.columns.update(letters)
+            if len(_ANY_CELL.findall(window)) > len(cells):
+                self.unreferenced = max(self.unreferenced, *(
+                    len(_ANY_CELL.findall(row)) - len(_ANY_CELL_REF.findall(row)) for row in _ROW_START.split(window)))
+            self.unreferenced_rows += len(_ROW_START.findall(window)) - len(numbers)
+        self.columns.update(letters)
+        if found := [int(row) for row in {*rows, *numbers}]:
             self.rows = [min(self.rows + [min(found)]), max(self.rows + [max(found)])]
 
     def extent(self) -> tuple[int, int]:
-        """(rows, columns) from the first to the last of each; (0, 0) without cells."""
-        if not self.rows or not self.columns:
+        """(rows, columns) from the first to the last of each, at most; (0, 0) without cells."""
+        if not (self.columns or self.unreferenced):
             return 0, 0
-        numbers = [_column_number(letters) for letters in self.columns]
-        return max(self.rows) - min(self.rows) + 1, max(numbers) - min(numbers) + 1
+        rows = self.rows or [1]
+        numbers = [_column_number(letters) for letters in self.columns] or [1]
+        return (max(rows) + self.unreferenced_rows - min(rows) + 1,
+                max(numbers) + self.unreferenced - min(numbers) + 1)
 
 
 def _column_number(letters: bytes) -> int:

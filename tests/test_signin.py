@@ -105,3 +105,24 @@ def test_websocket_origins_are_this_machine_and_the_configured_hosts():
     origins = websocket_origins(5006, ("aqw.gz.gov.cn", "10.1.2.3:8443"))
     assert "aqw.gz.gov.cn:5006" in origins and "aqw.gz.gov.cn:443" in origins and "10.1.2.3:8443" in origins
     assert "0.0.0.0:5006" not in origins
+
+
+def test_serve_hands_sign_in_to_bokeh_or_to_panels_single_sign_on(signin, tmp_path, monkeypatch):
+    import panel as pn
+
+    import dashboards.app as app
+    from dashboards.signin import HazardboardAuth
+
+    calls: list[dict] = []
+    monkeypatch.setattr(pn, "serve", lambda routes, **kwargs: calls.append(kwargs))
+    monkeypatch.setattr("dashboards.signin._SETTINGS", None)  # serve() configures it: put back after
+    store = str(tmp_path / "store")
+    app.serve(store=store, signin=signin, allow_hosts=("aqw.gz.gov.cn",), behind_proxy=True)
+    app.serve(store=store, signin=signin, oauth_provider="generic")
+    app.serve(store=store, signin=SignIn(users=signin.users, store_location=signin.store_location,
+                                         cookie_secret="s" * 48, required=False))
+    own, sso, local = calls
+    assert isinstance(own["auth_provider"], HazardboardAuth) and own["cookie_secret"] == signin.cookie_secret
+    assert own["use_xheaders"] is True and "aqw.gz.gov.cn:443" in own["websocket_origin"]
+    assert sso["oauth_provider"] == "generic" and "auth_provider" not in sso and sso["cookie_secret"]
+    assert "auth_provider" not in local and "oauth_provider" not in local

@@ -191,3 +191,9 @@ def test_the_map_shows_other_units_hazard_figures_as_unknown_not_zero(base):
     figures = unit_figures(county.campaign.unique_hazards, pd.Series(dtype=float), [OWN, OTHER], scope_unit=OWN)
     assert figures.loc[OWN, "hazards"] == (base.snapshot.campaign.unique_hazards["unit"] == OWN).sum() > 0
     assert pd.isna(figures.loc[OTHER, "hazards"]) and format_figure(figures.loc[OTHER, "overdue"]) == "—"
+
+
+def test_restricted_snapshots_share_the_whole_datasets_hazard_lookup(base):
+    county = base.for_access(COUNTY).snapshot
+    other = base.for_access(Access(user="zg01", role="unit", unit=OTHER)).snapshot
+    assert county.hazard_units is other.hazard_units and len(county.hazard_units) == len(base.snapshot.campaign.unique_hazards)

@@ -29,6 +29,14 @@ VIEWER = Access(user="screen", role="viewer", display_name="大屏", origin="10.
 COMMITTEE = Access(user="awh", role="committee", display_name="安委办李四", origin="10.0.0.2")
 
 
+def _run(coroutine):
+    """Run a coroutine to its end in a thread of its own (whatever loop this thread may have running)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def _upload(shared: SharedCampaign, names: tuple[str, ...]) -> list:
     return shared.ingest([(name, (AUGUST / name).read_bytes()) for name in names])
 
@@ -172,12 +180,12 @@ def test_the_export_dialog_builds_only_the_officers_own_unit(base):
     assert dialog.scope == OWN
     dialog.parts = ["xlsx"]
     dialog.scope = OTHER  # as a websocket message would set it
-    assert asyncio.run(dialog.build()) is None
+    assert _run(dialog.build()) is None
     assert dialog.phase == "failed" and OWN in dialog.error
     dialog.scope = ""  # 全市
-    assert asyncio.run(dialog.build()) is None and dialog.phase == "failed"
+    assert _run(dialog.build()) is None and dialog.phase == "failed"
     dialog.scope = OWN
-    built = asyncio.run(dialog.build())
+    built = _run(dialog.build())
     assert built is not None and OWN in built.filename
     exports = entries(base.store, actor=COUNTY.user, action="export")
     assert list(exports["target"]) == [built.filename]

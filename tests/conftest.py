@@ -43,3 +43,18 @@ def unit_figures(campaign):
     from metrics.briefing import briefing_figures
 
     return briefing_figures(campaign, BRIEFING_PERIOD, BRIEFING_UNIT)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def quick_password_hashes():
+    """Argon2id at the lowest cost in this test process: the tests check what is stored and
+    checked, not how long a hash takes (the library's defaults cost ~200 ms a hash, and the users
+    tests make dozens). Servers the browser tests start hash at the defaults."""
+    from argon2 import PasswordHasher
+
+    import auth.users
+
+    saved = auth.users._HASHER
+    auth.users._HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    auth.users._HASHER = saved

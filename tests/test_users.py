@@ -62,7 +62,14 @@ def test_verify_accepts_the_password_and_nothing_else(users_file):
     assert users_file.verify("zhang", "a-new-password").name == "zhang"
 
 
-def test_unknown_names_and_sso_users_cost_a_hash_check_too(users_file, monkeypatch):
+@pytest.fixture
+def default_cost(monkeypatch):
+    """Hashes at the library's defaults, as in production (the suite otherwise hashes at the lowest cost)."""
+    monkeypatch.setattr(users_module, "_HASHER", PasswordHasher())
+    monkeypatch.setattr(users_module, "_DUMMY_HASH", users_module._DUMMY_HASH)  # rebuilt at this cost, put back after
+
+
+def test_unknown_names_and_sso_users_cost_a_hash_check_too(users_file, monkeypatch, default_cost):
     users_file.add("screen", "viewer", sso=True)
     checked = []
     real_check = users_module._check
@@ -73,7 +80,7 @@ def test_unknown_names_and_sso_users_cost_a_hash_check_too(users_file, monkeypat
     assert not PasswordHasher().check_needs_rehash(users_module._dummy_hash())  # costs what a real hash costs
 
 
-def test_an_older_hash_is_replaced_on_sign_in_unless_the_password_changed_meanwhile(users_file):
+def test_an_older_hash_is_replaced_on_sign_in_unless_the_password_changed_meanwhile(users_file, default_cost):
     users_file.add("li", "viewer", password=PASSWORD)
     weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
     document = json.loads(users_file.path.read_text("utf-8"))

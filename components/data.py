@@ -151,6 +151,7 @@ class SharedCampaign:
         # files stored but not shown, and the next upload must build even if it adds nothing.
         self._behind_store = False
         self._revision = 0
+        self._restricted: dict = {}  # (revision, snapshot id, unit) → restricted snapshot, current revision only
         self._set(self._build())
 
     @classmethod
@@ -162,6 +163,7 @@ class SharedCampaign:
         shared._today = dt.date.today
         shared._lock = threading.RLock()
         shared._revision = 0
+        shared._restricted = {}
         shared._set(CampaignSnapshot.build(campaign, 0))
         return shared
 
@@ -209,9 +211,9 @@ class SharedCampaign:
 
             record(self.store, self.access.actor, "export", target=file_name, detail=what)
 
-    def for_access(self, access: Access) -> SessionCampaign:
-        """This dataset as one session's officer may see and change it."""
-        return SessionCampaign(self, access)
+    def for_access(self, access: Access, signed_in_at: float | None = None) -> SessionCampaign:
+        """This dataset as one session's officer (signed in at ``signed_in_at``, epoch seconds) may see and change it."""
+        return SessionCampaign(self, access, signed_in_at)
 
     def restricted_snapshot(self, access: Access) -> CampaignSnapshot:
         """The current snapshot as ``access`` may see it; restricted snapshots are built once per
@@ -220,7 +222,7 @@ class SharedCampaign:
         if access.sees_every_unit:
             return snapshot
         with self._lock:
-            cache = self.__dict__.setdefault("_restricted", {})
+            cache = self._restricted
             key = (snapshot.revision, id(snapshot), access.unit)
             if key not in cache:
                 for old in [k for k in cache if k[:2] != key[:2]]:
@@ -279,9 +281,11 @@ class SessionCampaign(SharedCampaign):
     that unit's sessions); ``ingest`` checks each file's unit; the annotation book and the export
     check the subject's unit. Everything else is the process's ``SharedCampaign``."""
 
-    def __init__(self, base: SharedCampaign, access: Access):  # noqa: D107 - no SharedCampaign.__init__: nothing is built
+    def __init__(self, base: SharedCampaign, access: Access, signed_in_at: float | None = None):  # noqa: D107
+        # No SharedCampaign.__init__: nothing is built, the base's dataset is used.
         self.base = base
         self.access = access
+        self.signed_in_at = signed_in_at
 
     @property
     def store(self):
@@ -294,8 +298,8 @@ class SessionCampaign(SharedCampaign):
     def ingest(self, files: list[tuple[str, bytes]], progress=None, parse=None, access: Access | None = None) -> list:
         return self.base.ingest(files, progress=progress, parse=parse, access=self.access)
 
-    def for_access(self, access: Access) -> SessionCampaign:
-        return self.base.for_access(access)
+    def for_access(self, access: Access, signed_in_at: float | None = None) -> SessionCampaign:
+        return self.base.for_access(access, signed_in_at)
 
     def restricted_snapshot(self, access: Access) -> CampaignSnapshot:
         return self.base.restricted_snapshot(access)

@@ -109,8 +109,12 @@ def watch_revision(state: DashboardState, shared: SharedCampaign):
     The poll is Bokeh's public ``Document.add_periodic_callback``: unlike Panel's own
     ``pn.state.add_periodic_callback`` it does not mark the app busy, which blinked the header's
     busy spinner every few seconds in every session. It is removed when the session ends.
-    Returns the callback (None outside a server session)."""
+    The same poll ends the page of a signed-in officer whose account was removed or changed, or
+    whose sign-in expired (``end_signed_out``). Returns the callback (None outside a server session)."""
     def check() -> None:
+        if not account_still_valid(shared):
+            end_signed_out(doc, callback)
+            return
         if shared.snapshot.revision != state.data_revision:
             state.data_revision = shared.snapshot.revision
 
@@ -181,31 +185,26 @@ def signed_in_session(shared: SharedCampaign):
     except AccessDenied as error:
         return None, pn.pane.HTML(f'<div class="hb-denied" style="padding:40px;font-size:18px">{text(error.message)} '
                                   f'<a href=".{LOGIN_URL}">重新登录</a></div>')
-    session = shared.for_access(access)
-    watch_account(access, signed_in_at)
-    return session, None
+    return shared.for_access(access, signed_in_at), None
 
 
-def watch_account(access, signed_in_at: float | None) -> None:
-    """End this session's page when its account is removed or changed, or its sign-in expires:
-    the officer is sent to the sign-in page (checked with the revision poll's period)."""
-    from dashboards.signin import LOGIN_URL, settings
+def account_still_valid(shared: SharedCampaign) -> bool:
+    """Whether the session's officer may go on (always, without sign-in)."""
+    from dashboards.signin import settings
 
     signin = settings()
-    doc = pn.state.curdoc
-    if signin is None or not signin.required or doc is None or doc.session_context is None:
-        return
+    return signin is None or signin.still_valid(shared.access, getattr(shared, "signed_in_at", None))
 
-    def check() -> None:
-        if signin.still_valid(access, signed_in_at):
-            return
-        doc.remove_periodic_callback(callback)
-        ended = pn.pane.HTML(f'<div class="hb-signed-out" style="padding:40px;font-size:18px">'
-                             f'登录已过期或账号已变更。<a href=".{LOGIN_URL}?expired=1">请重新登录</a></div>')
-        doc.clear()
-        doc.add_root(ended.get_root(doc))
 
-    callback = doc.add_periodic_callback(check, REVISION_POLL_MS)
+def end_signed_out(doc, callback) -> None:
+    """Replace the session's page by a link to the sign-in page; its poll stops."""
+    from dashboards.signin import LOGIN_URL
+
+    doc.remove_periodic_callback(callback)
+    ended = pn.pane.HTML(f'<div class="hb-signed-out" style="padding:40px;font-size:18px">'
+                         f'登录已过期或账号已变更。<a href=".{LOGIN_URL}?expired=1">请重新登录</a></div>')
+    doc.clear()
+    doc.add_root(ended.get_root(doc))
 
 
 register_labels({

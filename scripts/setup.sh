@@ -19,9 +19,12 @@ done
 
 # Debian packages: CJK fonts for charts and exports (Noto for charts; AR PL UMing, a Song face,
 # and WenQuanYi Micro Hei, a Hei face, for the PDFs: ReportLab embeds TrueType outlines only);
-# chromium for the browser tests, poppler-utils (pdffonts, pdftoppm) to check the PDFs.
+# chromium for the browser tests, poppler-utils (pdffonts, pdftoppm) to check the PDFs;
+# postgresql, whose binaries the tests run a throwaway cluster of (tests/postgres.py: its own
+# folder and port; the cluster the package may create and start is not used), and nginx for the
+# two-server test behind a reverse proxy.
 packages=(fonts-noto-cjk fonts-arphic-uming fonts-wqy-microhei)
-[ "$with_tests" = 1 ] && packages+=(chromium poppler-utils)
+[ "$with_tests" = 1 ] && packages+=(chromium poppler-utils postgresql nginx)
 python3 -m venv --help >/dev/null 2>&1 || packages+=(python3-venv)
 missing=()
 for pkg in "${packages[@]}"; do

@@ -58,3 +58,41 @@ def quick_password_hashes():
     auth.users._HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     yield
     auth.users._HASHER = saved
+
+
+# --- PostgreSQL (tests/postgres.py): a throwaway cluster per test process, a database per test ---
+
+@pytest.fixture(scope="session")
+def postgresql_cluster():
+    """This test process's PostgreSQL cluster, started when a test first needs it. Without
+    PostgreSQL installed the test FAILS (CI must prove the PostgreSQL store, not skip it)."""
+    from tests import postgres
+
+    try:
+        return postgres.cluster()
+    except postgres.PostgresUnavailable as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture
+def postgresql_database(postgresql_cluster):
+    """A factory of fresh empty databases: each call gives a new one's URL
+    (``postgresql://postgres@127.0.0.1:PORT/hb_<uuid>``); they are dropped after the test."""
+    made: list[str] = []
+
+    def make() -> str:
+        made.append(postgresql_cluster.create_database())
+        return made[-1]
+
+    yield make
+    for url in made:
+        postgresql_cluster.drop_database(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_location(request, tmp_path) -> str:
+    """A ``--store`` value for an empty store, once per backend: a SQLite folder, or a fresh
+    PostgreSQL database's URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "store")
+    return request.getfixturevalue("postgresql_database")()

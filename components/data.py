@@ -1,8 +1,12 @@
 """The campaign dataset of this server process, loaded once and shared by every session.
 
-Sessions hold only their filter state. An upload in one session ingests into the
-store and rebuilds the dataset once; every session sees the new ``revision`` on
-its next poll and redraws.
+Sessions hold only their filter state. The store carries the data revision: an upload in any
+session of any process, ``hazardboard ingest`` from the command line or another machine on the
+same database advances it. Sessions poll ``SharedCampaign.refresh`` (a cheap read at most every
+``STORE_POLL_S``, in a background thread); when the store moved, the process takes the new
+dataset once for all its sessions (from the store's campaign cache when the process that made
+the change built it, ``store.campaign_cache``) and every session sees the new ``revision`` on its
+next poll, redraws, and says what changed (``describe_change``).
 """
 
 from __future__ import annotations
@@ -10,8 +14,10 @@ from __future__ import annotations
 import ctypes
 import datetime as dt
 import gc
+import logging
 import sys
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -20,14 +26,21 @@ from pathlib import Path
 import pandas as pd
 
 from auth.access import LOCAL_ACCESS, Access, AccessDenied
+from components.i18n import register_labels, tr
 from loaders import Campaign
 from loaders.resends import statistics_date
 from metrics.filters import search_index
+
+log = logging.getLogger(__name__)
 
 # Bounds of ``CampaignSnapshot.derived``: its keys carry user input (dates, periods, filters),
 # so an unbounded cache grows with every distinct value anyone asks for.
 DERIVED_MAX_ENTRIES = 128
 DERIVED_MAX_BYTES = 512 * 1024 * 1024
+# How often a process asks the store whether its data moved (one small read, in a background thread).
+STORE_POLL_S = 2.0
+# At start-up, how long to wait for another process that is building the store's dataset.
+CLAIM_WAIT_AT_START_S = 60
 
 
 def received_periods(campaign: Campaign) -> list[str]:
@@ -63,6 +76,8 @@ class CampaignSnapshot:
     # hazard_id → unit over the whole dataset (for a restricted snapshot only): which unit a hazard
     # annotation belongs to, when the hazard itself is not in this snapshot.
     hazard_units: pd.Series | None = field(default=None, repr=False)
+    # The store's data revision this dataset was built at (None: not from a store).
+    store_revision: int | None = None
 
     def derived(self, key: Hashable, build: Callable[[], object]) -> object:
         """``build()`` once per snapshot and key, shared by every session; dropped with the snapshot.
@@ -98,12 +113,13 @@ class CampaignSnapshot:
             total -= self._derived_sizes.pop(oldest)
 
     @classmethod
-    def build(cls, campaign: Campaign, revision: int) -> CampaignSnapshot:
+    def build(cls, campaign: Campaign, revision: int, store_revision: int | None = None) -> CampaignSnapshot:
         periods = received_periods(campaign)
         submissions = campaign.submissions
         # Units of the campaign: a unit whose only submission was held aside is not one yet.
         units = sorted(set(submissions.loc[~submissions["held_aside"].astype(bool), "unit"])) if not submissions.empty else []
-        return cls(campaign, campaign.as_of, revision, search_index(campaign.unique_hazards), periods, units)
+        return cls(campaign, campaign.as_of, revision, search_index(campaign.unique_hazards), periods, units,
+                   store_revision=store_revision)
 
     def restricted_to(self, access: Access) -> CampaignSnapshot:
         """This snapshot as ``access`` may see it (itself for the committee and viewers)."""
@@ -116,7 +132,8 @@ class CampaignSnapshot:
                                                                       index=hazards["hazard_id"].to_numpy()))
         # Periods and the as-of date stay the city's: a unit officer's month list is the campaign's.
         return CampaignSnapshot(campaign, self.as_of, self.revision, search_index(campaign.unique_hazards), self.periods,
-                                [access.unit], scope_unit=access.unit, hazard_units=hazard_units)
+                                [access.unit], scope_unit=access.unit, hazard_units=hazard_units,
+                                store_revision=self.store_revision)
 
     @property
     def is_empty(self) -> bool:
@@ -129,6 +146,11 @@ class CampaignSnapshot:
 
 class SharedCampaign:
     """Owns the store of this process and the current snapshot; thread-safe.
+
+    The snapshot follows the store (see the module docstring): ``refresh`` is cheap and never
+    blocks; ``catch_up`` does the work. Builds are serialised by ``_build_lock``; the swap of
+    snapshot and revision happens together under ``_lock``, so a session sees the old dataset or
+    the new one, never a half-built one.
 
     Without a fixed as-of date the statistics date follows the calendar while the server
     runs: the first ``snapshot`` read on a new day re-dates the dataset (``Campaign.at``,
@@ -146,13 +168,18 @@ class SharedCampaign:
         self._store = Store(store_location)
         self._fixed_as_of = as_of
         self._today = today
-        self._lock = threading.RLock()
-        # True from a store write until the snapshot built after it: a failed build leaves the
-        # files stored but not shown, and the next upload must build even if it adds nothing.
-        self._behind_store = False
+        self._init_state()
+        self._swap(self._build(wait_s=CLAIM_WAIT_AT_START_S))
+
+    def _init_state(self) -> None:
+        self._lock = threading.RLock()  # the swap; held briefly
+        self._build_lock = threading.Lock()  # one build at a time (an upload's, the refresh's)
         self._revision = 0
         self._restricted: dict = {}  # (revision, snapshot id, unit) → restricted snapshot, current revision only
-        self._set(self._build())
+        self._checking = False
+        self._last_check = 0.0
+        self._pending_revision: int | None = None
+        self._snapshot: CampaignSnapshot | None = None
 
     @classmethod
     def from_campaign(cls, campaign: Campaign) -> SharedCampaign:
@@ -161,10 +188,8 @@ class SharedCampaign:
         shared._store = None
         shared._fixed_as_of = campaign.as_of
         shared._today = dt.date.today
-        shared._lock = threading.RLock()
-        shared._revision = 0
-        shared._restricted = {}
-        shared._set(CampaignSnapshot.build(campaign, 0))
+        shared._init_state()
+        shared._swap(CampaignSnapshot.build(campaign, 0))
         return shared
 
     @property
@@ -178,24 +203,84 @@ class SharedCampaign:
             with self._lock:
                 today = self._today()
                 if today != self._checked_on:
-                    as_of = default_as_of(self._snapshot.campaign, today, self._snapshot.periods)
-                    if as_of != self._snapshot.as_of:
-                        snapshot = CampaignSnapshot.build(self._snapshot.campaign.at(as_of), self._revision + 1)
-                        self._revision, self._snapshot = snapshot.revision, snapshot
+                    current = self._snapshot
+                    as_of = default_as_of(current.campaign, today, current.periods)
+                    if as_of != current.as_of:
+                        self._swap(CampaignSnapshot.build(current.campaign.at(as_of), 0, current.store_revision))
                     self._checked_on = today
         return self._snapshot
 
-    def _set(self, snapshot: CampaignSnapshot) -> None:
-        self._snapshot = snapshot
-        self._checked_on = self._today() if self._fixed_as_of is None else None
+    def _swap(self, snapshot: CampaignSnapshot) -> None:
+        """Make ``snapshot`` the current one, with the next revision: sessions redraw on their next poll."""
+        with self._lock:
+            if self._snapshot is not None:
+                self._revision += 1
+            snapshot.revision = self._revision
+            self._snapshot = snapshot
+            self._checked_on = self._today() if self._fixed_as_of is None else None
 
-    def _build(self, revision: int | None = None) -> CampaignSnapshot:
-        campaign = self._store.campaign(self._fixed_as_of)  # without a date: the statistics date of the calendar's today
-        if self._fixed_as_of is None and (as_of := default_as_of(campaign, self._today())) != campaign.as_of:
-            campaign = campaign.at(as_of)  # a test's own "today"
-        snapshot = CampaignSnapshot.build(campaign, self._revision if revision is None else revision)
+    def _build(self, wait_s: float = 0) -> CampaignSnapshot:
+        from store.campaign_cache import campaign_for
+
+        # Without a date: the statistics date of ``self._today()`` (a test's own "today").
+        campaign, store_revision = campaign_for(self._store, self._fixed_as_of, wait_s=wait_s, today=self._today)
+        snapshot = CampaignSnapshot.build(campaign, self._revision, store_revision)
         _return_freed_memory()
         return snapshot
+
+    # --- following the store ----------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Called by every session's poll: at most every ``STORE_POLL_S`` per process, a background
+        thread checks the store's revision and catches up (``catch_up``). Never blocks."""
+        if self._store is None:
+            return
+        now = time.monotonic()
+        with self._lock:
+            if self._checking or now - self._last_check < STORE_POLL_S:
+                return
+            self._checking, self._last_check = True, now
+        threading.Thread(target=self._catch_up_in_background, name="hazardboard-refresh", daemon=True).start()
+
+    def _catch_up_in_background(self) -> None:
+        try:
+            self.catch_up()
+        except Exception:  # noqa: BLE001 - the store unreachable for a moment: sessions keep the dataset they have
+            log.exception("could not follow the store's data revision")
+        finally:
+            with self._lock:
+                self._checking = False
+                self._last_check = time.monotonic()
+
+    def catch_up(self, settle: bool = True) -> bool:
+        """Take the store's current dataset if it moved since this one was built; True if it did.
+
+        The dataset built by the process that made the change is loaded from the store's cache.
+        Without one, this process builds it, unless another holds a live claim (it is building:
+        wait for its result), or, with ``settle``, the revision is new since the last check (the
+        store may still be changing: ``hazardboard ingest`` stores file by file)."""
+        from store import campaign_cache
+
+        store = self._store
+        revision = store.data_revision()
+        if revision == self._snapshot.store_revision:
+            self._pending_revision = None
+            return False
+        cached = campaign_cache.state_of(store, revision)
+        if not cached.built:
+            if cached.claim_is_live:
+                return False
+            if settle and self._pending_revision != revision:
+                self._pending_revision = revision
+                return False
+        with self._build_lock:
+            if store.data_revision() == self._snapshot.store_revision:  # an upload here built it meanwhile
+                return False
+            self._swap(self._build())
+        self._pending_revision = None
+        return True
+
+    # --- the session's officer ----------------------------------------------------------------
 
     def check_export(self, unit: str | None, what: str) -> None:
         """An export of ``unit`` (None: the city) by this officer, or ``AccessDenied`` (recorded)."""
@@ -240,26 +325,48 @@ class SharedCampaign:
         ``store.isolation.parse_isolated`` so a hostile file costs a child process, not the server.
         When every file was stored before, nothing changed: no rebuild, no new revision.
 
-        The new snapshot is built first; only then are the revision and the snapshot swapped,
-        together. If building fails, the exception propagates and sessions keep the previous
-        snapshot with its revision (the stored files are part of the next successful build)."""
+        The new snapshot is built first (and kept in the store's cache for the other processes);
+        only then are the revision and the snapshot swapped, together. If building fails, the
+        exception propagates and sessions keep the previous snapshot with its revision (the
+        stored files are part of the next successful build: the store's revision has moved)."""
         if self._store is None:
             raise RuntimeError("this dataset is read-only")
         if not access.can_write:
             denied(self._store, access, "upload", "、".join(name for name, _ in files))
-        with self._lock:
+        with self._build_lock:
             outcomes = self._store.ingest_upload(files, parse=parse, authorize=access.upload_refusal,
                                                  actor=access.actor, progress=progress)
-            self._behind_store |= any(outcome.status in ("accepted", "rejected") for outcome in outcomes)
-            if not self._behind_store:
+            if self._store.data_revision() == self._snapshot.store_revision:
                 return outcomes
             if progress:
                 progress(len(files), len(files), "重新计算汇总数据…")
-            snapshot = self._build(self._revision + 1)
-            self._revision = snapshot.revision
-            self._set(snapshot)
-            self._behind_store = False
+            self._swap(self._build())
         return outcomes
+
+
+register_labels({
+    "data_updated": ("数据已更新", "Data updated"),
+    "change_files": ("新增{count}个文件", "{count} new files"),
+    "change_date": ("统计日期{old}→{new}", "statistics date {old} → {new}"),
+    "change_hazards": ("重大隐患{old}→{new}条", "major hazards {old} → {new}"),
+    "change_none": ("重新计算", "recalculated"),
+})
+
+
+def describe_change(old: CampaignSnapshot, new: CampaignSnapshot, lang: str = "zh") -> str:
+    """数据已更新 and what changed, in one line: files added, the statistics date, the hazard count
+    (of the snapshots as the session sees them: a unit officer hears of their unit's files only)."""
+    parts = []
+    added = len(set(new.campaign.files["sha256"]) - set(old.campaign.files["sha256"]))
+    if added:
+        parts.append(tr("change_files", lang).format(count=f"{added:,}"))
+    if new.as_of != old.as_of:
+        parts.append(tr("change_date", lang).format(old=old.as_of.isoformat(), new=new.as_of.isoformat()))
+    before, after = len(old.campaign.unique_hazards), len(new.campaign.unique_hazards)
+    if before != after:
+        parts.append(tr("change_hazards", lang).format(old=f"{before:,}", new=f"{after:,}"))
+    separator = "；" if lang == "zh" else "; "
+    return f"{tr('data_updated', lang)}{'：' if lang == 'zh' else ': '}{separator.join(parts) or tr('change_none', lang)}"
 
 
 def denied(store, access: Access, action: str, target: str = "", message: str | None = None) -> None:
@@ -303,6 +410,12 @@ class SessionCampaign(SharedCampaign):
 
     def restricted_snapshot(self, access: Access) -> CampaignSnapshot:
         return self.base.restricted_snapshot(access)
+
+    def refresh(self) -> None:
+        self.base.refresh()
+
+    def catch_up(self, settle: bool = True) -> bool:
+        return self.base.catch_up(settle)
 
 
 def approximate_size(value: object, _depth: int = 0) -> int:

@@ -16,7 +16,7 @@ from pathlib import Path
 import holoviews as hv
 import panel as pn
 
-from components.data import SharedCampaign, get_shared_campaign
+from components.data import SharedCampaign, describe_change, get_shared_campaign
 from components.i18n import register_labels, tr
 from components.html_text import text
 from components.page_view import session_scope
@@ -29,6 +29,8 @@ hv.extension("bokeh", logo=False)
 pn.extension("tabulator", notifications=True)
 
 REVISION_POLL_MS = 3000
+# How long 数据已更新 stays on screen.
+DATA_UPDATED_NOTICE_MS = 15000
 ACCENT = "#b71c1c"
 CJK_FONTS = "'Noto Sans CJK SC', 'Noto Sans SC', 'Microsoft YaHei', 'PingFang SC', sans-serif"
 ASSETS = Path(__file__).parent / "assets"
@@ -104,19 +106,31 @@ def _copy(source, target, names) -> None:
 
 
 def watch_revision(state: DashboardState, shared: SharedCampaign):
-    """Poll the shared dataset: when another session uploaded data, redraw this one too.
+    """Poll the shared dataset: when the store changed (an upload in any session or process, an
+    ingest from the command line, another machine), redraw this session and say what changed
+    (数据已更新, a notice for ``DATA_UPDATED_NOTICE_MS``). Each poll asks the process's dataset to
+    follow the store (``SharedCampaign.refresh``: non-blocking, one store read per process at most
+    every ``STORE_POLL_S``).
 
     The poll is Bokeh's public ``Document.add_periodic_callback``: unlike Panel's own
     ``pn.state.add_periodic_callback`` it does not mark the app busy, which blinked the header's
     busy spinner every few seconds in every session. It is removed when the session ends.
     The same poll ends the page of a signed-in officer whose account was removed or changed, or
     whose sign-in expired (``end_signed_out``). Returns the callback (None outside a server session)."""
+    shown = [shared.snapshot]  # the dataset this session shows
+
     def check() -> None:
         if not account_still_valid(shared):
             end_signed_out(doc, callback)
             return
-        if shared.snapshot.revision != state.data_revision:
-            state.data_revision = shared.snapshot.revision
+        shared.refresh()  # another process or the command line may have changed the store
+        snapshot = shared.snapshot
+        if snapshot.revision != state.data_revision:
+            if snapshot is not shown[0] and pn.state.notifications is not None:
+                pn.state.notifications.info(text(describe_change(shown[0], snapshot, state.lang)),
+                                            duration=DATA_UPDATED_NOTICE_MS)
+            shown[0] = snapshot
+            state.data_revision = snapshot.revision
 
     doc = pn.state.curdoc
     if doc is None or doc.session_context is None:

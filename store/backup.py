@@ -45,8 +45,10 @@ from .db import (
     annotation_versions,
     annotations,
     audit_log,
+    campaign_cache,
     files,
     metadata,
+    read_data_revision,
     schema_info,
     submissions,
 )
@@ -54,6 +56,9 @@ from .db import (
 BACKUP_NAME_FORMAT = "hazardboard-%Y%m%d-%H%M%S.sqlite"
 # Rows read and written at a time when copying table by table (files rows hold whole workbooks).
 _CHUNK_ROWS = 200
+# The built campaign (store/campaign_cache.py) is derived from the other tables: not worth a backup's
+# bytes (30 MB at province scale), and rebuilt after a restore.
+BACKED_UP_TABLES = [table for table in metadata.sorted_tables if table is not campaign_cache]
 _COUNTED = {"files": files, "submissions": submissions, "annotations": annotations,
             "annotation_versions": annotation_versions, "audit_entries": audit_log}
 
@@ -123,6 +128,7 @@ def restore(src: str | os.PathLike, store_location: str | os.PathLike | None, re
     source_version = _check_backup(src)
     with Store(store_location) as target:
         held = _counts(target)
+        held_revision = target.data_revision()
         if not replace and (held["files"] or held["annotations"] or held["audit_entries"]):
             raise StoreError(f"目标数据库“{target.display_url}”已有数据（文件 {held['files']:,} 个、批注 {held['annotations']:,} 条、"
                              f"审计记录 {held['audit_entries']:,} 条），未恢复。确需用备份替换其全部内容时请加 --replace"
@@ -132,6 +138,12 @@ def restore(src: str | os.PathLike, store_location: str | os.PathLike | None, re
         else:
             _restore_tables(src, target)
     with Store(store_location) as restored:  # migrations bring an older backup up to this version
+        with restored._write() as conn:
+            # The restored data is a change like any other: every process rebuilds (no cached dataset
+            # of the backup's revision is trusted), and the revision moves past any the store had.
+            conn.execute(campaign_cache.delete())
+            conn.execute(schema_info.update().where(schema_info.c.key == "data_revision")
+                         .values(value=str(max(held_revision, read_data_revision(conn)) + 1)))
         counts = _counts(restored)
         info = BackupInfo(src, **counts, bytes=src.stat().st_size, schema_version=source_version)
         if actor is not None:
@@ -183,8 +195,8 @@ def _backup_tables(store: Store, partial: Path) -> None:
 
 
 def _copy_tables(source: Connection, target: Connection) -> None:
-    """Every row of every store table, parents before children, in chunks, ordered by key."""
-    for table in metadata.sorted_tables:
+    """Every row of every backed-up table, parents before children, in chunks, ordered by key."""
+    for table in BACKED_UP_TABLES:
         result = source.execution_options(yield_per=_CHUNK_ROWS).execute(
             sa.select(table).order_by(*table.primary_key.columns))
         for rows in result.mappings().partitions():
@@ -209,17 +221,19 @@ def _restore_sqlite(src: Path, target: Store) -> None:
 def _restore_tables(src: Path, target: Store) -> None:
     """Other databases: the backup brought up to this schema version in a temporary SQLite copy,
     then every table emptied and refilled in ONE transaction. The audit log refuses DELETE row by
-    row; on PostgreSQL TRUNCATE fires no row trigger."""
+    row; on PostgreSQL TRUNCATE, whose guard is disabled for this transaction only."""
     with tempfile.TemporaryDirectory(prefix="hazardboard-restore-") as folder:
         copy = Path(folder) / "backup.sqlite"
         with _sqlite(src, readonly=True) as source, _sqlite(copy) as staged:
             source.backup(staged)
         with Store(f"sqlite:///{copy}") as upgraded, upgraded.engine.connect() as source:
             with source.begin(), target._write() as conn:
-                tables = metadata.sorted_tables
+                tables = BACKED_UP_TABLES
                 if conn.dialect.name == "postgresql":
                     names = ", ".join(conn.dialect.identifier_preparer.quote(t.name) for t in tables)
+                    conn.exec_driver_sql("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_truncate")
                     conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+                    conn.exec_driver_sql("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_truncate")
                 else:
                     for table in reversed(tables):
                         conn.execute(table.delete())

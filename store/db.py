@@ -44,7 +44,7 @@ STORE_FILE_NAME = "hazardboard.sqlite"
 INGEST_WORKERS = min(2, os.cpu_count() or 1)
 
 # Bump with a migration step in ``_migrate`` whenever a table, or what a row means, changes.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 8
 
 # SQLite: how long a writer waits for another's write transaction before giving up. Write
 # transactions are short (one file each), so 30 s means something is wrong, not busy.
@@ -71,7 +71,9 @@ ProgressCallback = Callable[[int, int, str], None]
 metadata = sa.MetaData()
 
 # One row per key: "schema_version" (what migrations read), "codec_format" (the format of every
-# stored result_json), "last_batch" (the batch counter, advanced inside write transactions) and
+# stored result_json), "last_batch" (the batch counter, advanced inside write transactions),
+# "data_revision" (advanced by every write that changes what the campaign is built from: each
+# process and machine compares it with the revision its dataset was built at) and
 # "secret:<name>" (``Store.secret``, e.g. the server's cookie secret).
 schema_info = sa.Table(
     "schema_info", metadata,
@@ -177,6 +179,29 @@ audit_log = sa.Table(
     sa.Column("outcome", sa.String(16), nullable=False),
 )
 
+# The campaign dataset built at a data revision (store/campaign_cache.py): a process starting, or
+# catching up with a change another one made, loads it instead of rebuilding from every stored
+# result. ``payload`` is NULL while a process is building it (a claim, so others wait for it).
+campaign_cache = sa.Table(
+    "campaign_cache", metadata,
+    sa.Column("key", sa.String(128), primary_key=True),  # builder fingerprint + revision
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("built_at", sa.DateTime(timezone=True)),
+    sa.Column("payload", sa.LargeBinary),
+)
+
+# The accounts of a store given as a database URL (auth/users.py ``UsersTable``): servers on several
+# machines share them. One row (id 1) holding the users file's JSON document; ``version`` moves
+# with every change (what readers compare). A SQLite/folder store keeps users.json beside it instead.
+accounts = sa.Table(
+    "accounts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("document", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 _APPEND_ONLY_SQLITE = (
     "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log "
     "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
@@ -189,6 +214,10 @@ _APPEND_ONLY_POSTGRESQL = (
     "DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log",
     "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
     "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
+    # TRUNCATE fires no row trigger; a restore (store/backup.py) disables this one in its transaction.
+    "DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log",
+    "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log "
+    "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()",
 )
 
 
@@ -207,14 +236,26 @@ class StoreError(Exception):
         self.message = message
 
 
+# ``--store`` URLs of these schemes name no driver: they get ``POSTGRESQL_DRIVER``.
+_POSTGRESQL_SCHEMES = ("postgresql", "postgres")
+POSTGRESQL_DRIVER = "postgresql+psycopg"
+# Seconds to wait for a database server to answer before saying it cannot be reached.
+CONNECT_TIMEOUT_S = 10
+
+
 def resolve_store_url(location: str | os.PathLike | None = None) -> str:
     """A database URL from a ``--store`` value: a URL as given, a folder → SQLite file inside it.
 
     Without a value: the ``HAZARDBOARD_STORE`` environment variable, then ``./data``.
+    ``postgresql://user:pass@host:port/db`` (or ``postgres://``) uses the psycopg 3 driver
+    (``postgresql+psycopg://``); a URL naming its driver is kept as given.
     """
     location = location or os.environ.get(STORE_ENV_VAR) or DEFAULT_STORE_DIR
     text = os.fspath(location)
     if "://" in text:
+        scheme, rest = text.split("://", 1)
+        if scheme.lower() in _POSTGRESQL_SCHEMES:  # no driver named: psycopg 3 (a dependency)
+            return f"{POSTGRESQL_DRIVER}://{rest}"
         return text
     folder = Path(text).expanduser().resolve()
     try:
@@ -287,7 +328,9 @@ class Store:
         self.url = resolve_store_url(location)
         try:
             self.engine: Engine = _create_engine(self.url)
+            _check_reachable(self.engine)
             with self._write() as conn:
+                _lock_schema(conn)
                 metadata.create_all(conn)
                 _migrate(conn)
         except ImportError as error:
@@ -515,11 +558,26 @@ class Store:
 
     # --- reading --------------------------------------------------------------------
 
+    def data_revision(self) -> int:
+        """The revision of the stored data: it moves with every change the campaign is built from
+        (a file stored by any process or machine, a file re-read by a new parser)."""
+        with self.engine.connect() as conn:
+            return read_data_revision(conn)
+
     def results(self) -> list[WorkbookResult]:
         """Every stored file's result in ingestion order, re-reading those from an older parser."""
+        return self.results_at_revision()[0]
+
+    def results_at_revision(self) -> tuple[list[WorkbookResult], int]:
+        """``results()`` and the data revision they are, read in one transaction (a consistent
+        snapshot: on PostgreSQL at REPEATABLE READ), so the two always go together."""
         self._reread_stale_results()
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(files.c.result_json, files.c.batch).order_by(files.c.sequence)).all()
+            if conn.dialect.name == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                revision = read_data_revision(conn)
+                rows = conn.execute(sa.select(files.c.result_json, files.c.batch).order_by(files.c.sequence)).all()
         # Decoded anew each time rather than cached: the campaign built from them holds what the
         # dashboard needs, and keeping every file's records as well would double the memory.
         results = []
@@ -527,7 +585,7 @@ class Store:
             result = result_from_dict(json.loads(row.result_json))
             result.batch = row.batch
             results.append(result)
-        return results
+        return results, revision
 
     def campaign(self, as_of: dt.date | None = None) -> Campaign:
         """The campaign dataset built from everything stored, oldest ingestion first."""
@@ -614,6 +672,7 @@ class Store:
                 if updated:
                     conn.execute(submissions.delete().where(submissions.c.file_id == file_id))
                     _insert_submissions(conn, file_id, result)
+                    advance_data_revision(conn)
                     reread += 1
         if reread:
             with self._write() as conn:
@@ -634,6 +693,7 @@ def _store_in(conn: Connection, file: ParsedFile, batch: int) -> IngestOutcome:
     )).inserted_primary_key[0]
     _insert_submissions(conn, file_id, file.result)
     replaced, placed = _refresh_active(conn, newly_superseding=file_id)
+    advance_data_revision(conn)
     return IngestOutcome(
         file_name=file.name, sha256=file.sha256, status="accepted" if file.result.accepted else "rejected",
         file_id=file_id, issues=list(file.result.issues), submissions=len(file.result.submissions),
@@ -748,11 +808,44 @@ _WRITE_OPTION = "hazardboard_write"
 def _create_engine(url: str) -> Engine:
     """An engine; on SQLite with a busy timeout and transactions begun by us (see ``_begin_sqlite``)."""
     if sa.engine.make_url(url).get_backend_name() != "sqlite":
-        return sa.create_engine(url)
+        connect_args = {"connect_timeout": CONNECT_TIMEOUT_S} if url.startswith("postgresql") else {}
+        return sa.create_engine(url, connect_args=connect_args)
     engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
     sa.event.listen(engine, "connect", _configure_sqlite_connection)
     sa.event.listen(engine, "begin", _begin_sqlite)
     return engine
+
+
+_DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306}
+
+
+# PostgreSQL: the advisory lock held while a process creates or migrates the tables ("hzbd").
+_SCHEMA_LOCK_KEY = 0x687A6264
+
+
+def _lock_schema(conn: Connection) -> None:
+    """Two processes opening a new PostgreSQL store at once would both create its tables (the
+    second fails on the catalog's unique index): they take turns until the transaction ends.
+    SQLite's write transaction (``BEGIN IMMEDIATE``) already excludes the other."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_SCHEMA_LOCK_KEY})")
+
+
+def _check_reachable(engine: Engine) -> None:
+    """StoreError naming the server, port and database when a database server cannot be reached
+    (down, wrong address, refused credentials, no such database); SQLite has no server."""
+    if engine.dialect.name == "sqlite":
+        return
+    try:
+        engine.connect().close()
+    except sa.exc.DBAPIError as error:
+        url = engine.url
+        lines = [line.strip() for line in str(error.orig or error).splitlines() if line.strip()]
+        reason = lines[0] if lines else error.__class__.__name__
+        raise StoreError(
+            f"无法连接数据库服务器 {url.host or 'localhost'}:{url.port or _DEFAULT_PORTS.get(url.get_backend_name(), '默认端口')}（数据库“{url.database or ''}”，"
+            f"用户“{url.username or ''}”）：{reason}。请确认数据库服务器正在运行、地址和端口正确、"
+            "数据库已创建，且用户名和密码无误。") from error
 
 
 def _begin_sqlite(conn: Connection) -> None:
@@ -784,7 +877,8 @@ def _migrate(conn: Connection) -> None:
     if stored is None:
         conn.execute(schema_info.insert(), [{"key": "schema_version", "value": str(SCHEMA_VERSION)},
                                             {"key": "codec_format", "value": str(CODEC_FORMAT)},
-                                            {"key": "last_batch", "value": "0"}])
+                                            {"key": "last_batch", "value": "0"},
+                                            {"key": "data_revision", "value": "0"}])
         _guard_audit_log(conn)
         return
     if int(stored) > SCHEMA_VERSION:
@@ -827,6 +921,18 @@ def _migrate(conn: Connection) -> None:
         # The audit log: a new table (created empty above), made append-only here.
         _guard_audit_log(conn)
         version = 6
+    if version < 7:
+        # The data revision (the campaign cache's table is created above): every stored file counted
+        # once, so a store with data never starts at the revision of an empty one.
+        count = conn.execute(sa.select(sa.func.count()).select_from(files)).scalar_one()
+        conn.execute(schema_info.delete().where(schema_info.c.key == "data_revision"))
+        conn.execute(schema_info.insert().values(key="data_revision", value=str(count)))
+        version = 7
+    if version < 8:
+        # The accounts table (created empty above; filled by ``hazardboard users`` on a database
+        # URL store), and on PostgreSQL the audit log's TRUNCATE guard.
+        _guard_audit_log(conn)
+        version = 8
     codec = conn.execute(sa.select(schema_info.c.value).where(schema_info.c.key == "codec_format")).scalar()
     if codec != str(CODEC_FORMAT):
         conn.execute(files.update().values(parser_version=STALE_PARSER_VERSION))
@@ -837,6 +943,19 @@ def _migrate(conn: Connection) -> None:
     if version != int(stored):
         conn.execute(schema_info.update().where(schema_info.c.key == "schema_version").values(value=str(version)))
         _refresh_active(conn)
+
+
+def advance_data_revision(conn: Connection) -> int:
+    """Advance the data revision inside the caller's write transaction (as ``_next_batch``): every
+    process sees the change once it commits."""
+    condition = schema_info.c.key == "data_revision"
+    revision = int(conn.execute(sa.select(schema_info.c.value).where(condition).with_for_update()).scalar_one()) + 1
+    conn.execute(schema_info.update().where(condition).values(value=str(revision)))
+    return revision
+
+
+def read_data_revision(conn: Connection) -> int:
+    return int(conn.execute(sa.select(schema_info.c.value).where(schema_info.c.key == "data_revision")).scalar_one())
 
 
 def _next_batch(conn: Connection) -> int:

@@ -83,7 +83,15 @@ AS_OF = dt.date(2023, 10, 1)
 
 
 @pytest.fixture
-def store(tmp_path):
+def store(store_location):
+    """An empty store, once on SQLite and once on PostgreSQL (conftest's ``store_location``)."""
+    with Store(store_location) as opened:
+        yield opened
+
+
+@pytest.fixture
+def sqlite_store(tmp_path):
+    """For what is about SQLite's file itself (its write lock, its size on disk)."""
     with Store(tmp_path / "data") as opened:
         yield opened
 
@@ -223,13 +231,13 @@ def test_rejected_file_is_stored_with_its_issues_and_others_still_ingest(store, 
     assert store.file_content(report.outcomes[1].file_id) == NOT_A_WORKBOOK
 
 
-def test_everything_survives_reopening_the_store(tmp_path):
-    with Store(tmp_path / "data") as first:
+def test_everything_survives_reopening_the_store(store_location):
+    with Store(store_location) as first:
         first.ingest_bytes(ledger_workbook([CHEMICAL_PLANT, SHOPPING_MALL]), "台账.xlsx")
         first.ingest_bytes(county_form_workbook(AUGUST_FORM), "调度表.xlsx")
         first.ingest_bytes(NOT_A_WORKBOOK, "坏文件.xlsx")
         summary = first.campaign(AS_OF).summary()
-    with Store(tmp_path / "data") as reopened:
+    with Store(store_location) as reopened:
         assert reopened.campaign(AS_OF).summary() == summary
         assert reopened.ingest_bytes(NOT_A_WORKBOOK, "坏文件.xlsx").status == "skipped"
     assert summary["hazards"]["unique"] == 2 and summary["files"] == {"accepted": 2, "rejected": 1}
@@ -268,8 +276,28 @@ def test_store_location_from_option_environment_or_default(tmp_path, monkeypatch
     assert resolve_store_url() == f"sqlite:///{tmp_path / 'data' / 'hazardboard.sqlite'}"
     monkeypatch.setenv(store_db.STORE_ENV_VAR, str(tmp_path / "env"))
     assert resolve_store_url() == f"sqlite:///{tmp_path / 'env' / 'hazardboard.sqlite'}"
-    assert resolve_store_url("postgresql://u:p@db/hazards") == "postgresql://u:p@db/hazards"
+    assert resolve_store_url("postgresql://u:p@db/hazards") == "postgresql+psycopg://u:p@db/hazards"
+    assert resolve_store_url("postgres://u:p@db:5433/hazards") == "postgresql+psycopg://u:p@db:5433/hazards"
+    for explicit in ("postgresql+psycopg://u@db/h", "postgresql+psycopg2://u@db/h", "sqlite:///x.sqlite"):
+        assert resolve_store_url(explicit) == explicit
+    monkeypatch.setenv(store_db.STORE_ENV_VAR, "postgresql://u:p@db/hazards")
+    assert resolve_store_url() == "postgresql+psycopg://u:p@db/hazards"
     assert Store("sqlite:///" + str(tmp_path / "x.sqlite")).campaign(AS_OF).summary()["files"] == {"accepted": 0, "rejected": 0}
+
+
+def test_an_unreachable_database_server_is_named_without_its_password():
+    with pytest.raises(StoreError) as refused:
+        Store("postgresql://hb:s3cret-pw@127.0.0.1:1/campaign")  # nothing listens on port 1
+    message = refused.value.message
+    assert message.startswith("无法连接数据库服务器 127.0.0.1:1（数据库“campaign”，用户“hb”）")
+    assert "s3cret-pw" not in message and "Traceback" not in message and "\n" not in message
+
+
+def test_the_store_url_shown_hides_the_password(postgresql_database):
+    url = postgresql_database()  # postgresql://postgres@127.0.0.1:PORT/hb_…: trust, a password is ignored
+    with Store(url.replace("postgres@", "postgres:s3cret-pw@")) as opened:
+        assert "s3cret-pw" not in opened.display_url
+        assert opened.display_url == url.replace("postgresql://postgres@", "postgresql+psycopg://postgres:***@")
 
 
 def test_store_written_by_a_newer_program_is_refused(tmp_path):
@@ -312,7 +340,8 @@ def test_a_store_written_by_the_previous_release_is_upgraded(tmp_path):
     with Store(tmp_path / "data") as upgraded:
         with upgraded.engine.connect() as conn:
             info = dict(conn.execute(sa.select(store_db.schema_info.c.key, store_db.schema_info.c.value)).all())
-        assert info == {"schema_version": str(store_db.SCHEMA_VERSION), "codec_format": str(CODEC_FORMAT), "last_batch": "3"}
+        assert info == {"schema_version": str(store_db.SCHEMA_VERSION), "codec_format": str(CODEC_FORMAT), "last_batch": "3",
+                    "data_revision": "3"}
         summary = upgraded.campaign(AS_OF).summary()
         # Read again by this parser from the stored bytes, in the order received.
         stored = upgraded.files_frame()
@@ -370,7 +399,8 @@ def test_batch_numbers_are_handed_out_once(store, tmp_path):
     assert store.new_batch() == own + 1
 
 
-def test_a_write_waits_for_another_writer_instead_of_failing(store):
+def test_a_write_waits_for_another_writer_instead_of_failing(sqlite_store):
+    store = sqlite_store
     lock = sqlite3.connect(sa.engine.make_url(store.url).database, isolation_level=None, check_same_thread=False)
     lock.execute("BEGIN IMMEDIATE")  # another process's write transaction
     release = threading.Timer(1.0, lambda: lock.execute("COMMIT"))
@@ -403,11 +433,15 @@ def test_an_oversized_refusal_is_the_one_the_loaders_give():
 
 def test_an_oversized_upload_is_recorded_without_its_bytes(store):
     data = oversized_bytes()
+    on_sqlite = store.engine.dialect.name == "sqlite"
     database = Path(sa.engine.make_url(store.url).database)
-    size_before = _store_bytes(database)
+    size_before = _store_bytes(database) if on_sqlite else 0
     outcome = store.ingest_bytes(data, "大文件.xlsx")
     assert outcome.status == "rejected" and [i.code for i in outcome.issues] == ["file_too_large"]
-    assert _store_bytes(database) - size_before < 1024 * 1024  # was the whole 101 MB
+    if on_sqlite:
+        assert _store_bytes(database) - size_before < 1024 * 1024  # was the whole 101 MB
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.length(store_db.files.c.content))).scalar_one() == 0
     row = store.files_frame().set_index("file_name").loc["大文件.xlsx"]
     assert (row["size"], row["sha256"], bool(row["content_kept"])) == (len(data), hashlib.sha256(data).hexdigest(), False)
     with pytest.raises(StoreError, match="超出大小上限，未保存原件"):
@@ -416,7 +450,8 @@ def test_an_oversized_upload_is_recorded_without_its_bytes(store):
     assert again.status == "skipped" and again.stored_as == "大文件.xlsx"
 
 
-def test_the_cli_ingest_hashes_an_oversized_file_without_reading_it_whole(store, tmp_path):
+def test_the_cli_ingest_hashes_an_oversized_file_without_reading_it_whole(sqlite_store, tmp_path):
+    store = sqlite_store  # about reading the file, not storing it
     folder = tmp_path / "in"
     folder.mkdir()
     chunk = b"x" * (1024 * 1024)

@@ -1,0 +1,199 @@
+"""The campaign dataset as built at a data revision, kept in the store for every process and machine.
+
+Building the campaign from every stored result takes ~14 s at province scale (95,000 hazards); a
+server starting, or a process catching up with a change another process made, loads the built
+frames instead (~1 s). One process builds per change: it first claims the revision (a row
+without payload), so the others wait for its result rather than building the same thing.
+
+The cache is keyed by the data revision (``Store.data_revision``) and a fingerprint of the code
+that builds the dataset (the loaders' and the codec's source, the pandas/pyarrow/numpy and
+Python versions): an upgrade, a new parser or any stored change makes it stale, and a stale,
+missing or unreadable cache only means building again (the cold path). Only the latest revision
+is kept. The payload is a pickle (compressed with zstd): the store is trusted like the code,
+since whoever can write it can change every figure anyway.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import pickle
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+import loaders
+from loaders import Campaign
+
+from .codec import CODEC_FORMAT
+from .db import Store, campaign_cache
+
+log = logging.getLogger(__name__)
+
+# Bump when what is pickled changes shape in a way the fingerprint cannot see.
+CACHE_FORMAT = 1
+_CODEC = "zstd"
+# A claim older than this is taken to be abandoned (its process died while building): build.
+CLAIM_TIMEOUT_S = 120
+
+
+@lru_cache(maxsize=1)
+def builder_fingerprint() -> str:
+    """What the built frames depend on besides the stored data: the code that builds them and
+    the libraries that hold them."""
+    import numpy
+    import pandas
+    import pyarrow
+
+    digest = hashlib.sha256()
+    sources = sorted(Path(loaders.__file__).parent.glob("*.py")) + [Path(__file__).with_name("codec.py")]
+    for source in sources:
+        digest.update(source.name.encode())
+        digest.update(source.read_bytes())
+    versions = (CACHE_FORMAT, CODEC_FORMAT, loaders.PARSER_VERSION, platform.python_version(),
+                pandas.__version__, pyarrow.__version__, numpy.__version__)
+    digest.update(repr(versions).encode())
+    return digest.hexdigest()[:32]
+
+
+def cache_key(revision: int) -> str:
+    return f"{builder_fingerprint()}:{revision}"
+
+
+@dataclass
+class CacheState:
+    """What the store holds for one revision: nothing, a claim (someone is building) or the dataset."""
+
+    revision: int
+    claimed_at: dt.datetime | None = None
+    built: bool = False
+
+    @property
+    def claim_is_live(self) -> bool:
+        if self.claimed_at is None or self.built:
+            return False
+        claimed = self.claimed_at if self.claimed_at.tzinfo else self.claimed_at.replace(tzinfo=dt.timezone.utc)
+        return (dt.datetime.now(dt.timezone.utc) - claimed).total_seconds() < CLAIM_TIMEOUT_S
+
+
+def state_of(store: Store, revision: int) -> CacheState:
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.select(campaign_cache.c.claimed_at, campaign_cache.c.payload.is_not(None).label("built"))
+                           .where(campaign_cache.c.key == cache_key(revision))).first()
+    if row is None:
+        return CacheState(revision)
+    return CacheState(revision, row.claimed_at, bool(row.built))
+
+
+def load(store: Store, revision: int) -> Campaign | None:
+    """The campaign built at ``revision`` by this code, or None (not built, or unreadable)."""
+    with store.engine.connect() as conn:
+        payload = conn.execute(sa.select(campaign_cache.c.payload)
+                               .where(campaign_cache.c.key == cache_key(revision))).scalar()
+    if payload is None:
+        return None
+    try:
+        import pyarrow
+
+        data = pyarrow.decompress(payload[8:], decompressed_size=int.from_bytes(payload[:8], "little"),
+                                  codec=_CODEC, asbytes=True)
+        campaign = pickle.loads(data)
+    except Exception as error:  # noqa: BLE001 - a damaged cache is rebuilt, never fatal
+        log.warning("campaign cache of revision %s unreadable (%s): building again", revision, error)
+        return None
+    return campaign if isinstance(campaign, Campaign) else None
+
+
+def claim(store: Store, revision: int) -> bool:
+    """Say this process builds ``revision``; False when another process holds a live claim or
+    the dataset is there already."""
+    key, now = cache_key(revision), dt.datetime.now(dt.timezone.utc)
+    try:
+        with store._write() as conn:
+            row = conn.execute(sa.select(campaign_cache.c.claimed_at, campaign_cache.c.payload.is_not(None).label("built"))
+                               .where(campaign_cache.c.key == key)).first()
+            if row is not None:
+                if row.built or CacheState(revision, row.claimed_at).claim_is_live:
+                    return False
+                conn.execute(campaign_cache.update().where(campaign_cache.c.key == key).values(claimed_at=now))
+            else:
+                conn.execute(campaign_cache.insert().values(key=key, revision=revision, claimed_at=now))
+        return True
+    except IntegrityError:  # (not SQLite) another process claimed it at the same moment
+        return False
+
+
+def save(store: Store, revision: int, campaign: Campaign) -> None:
+    """Keep ``campaign`` as the dataset of ``revision``; older revisions' entries go."""
+    import pyarrow
+
+    data = pickle.dumps(campaign, protocol=5)
+    payload = len(data).to_bytes(8, "little") + pyarrow.compress(data, codec=_CODEC, asbytes=True)
+    del data
+    key, now = cache_key(revision), dt.datetime.now(dt.timezone.utc)
+    for attempt in range(2):
+        try:
+            with store._write() as conn:
+                # Older revisions, and this one as another program version built it (or a claim).
+                conn.execute(campaign_cache.delete().where(campaign_cache.c.revision <= revision))
+                conn.execute(campaign_cache.insert().values(key=key, revision=revision, claimed_at=now, built_at=now,
+                                                            payload=payload))
+            return
+        except IntegrityError:  # (not SQLite) a concurrent save of the same key: once more
+            if attempt:
+                raise
+
+
+def release(store: Store, revision: int) -> None:
+    """Drop this process's claim on ``revision`` (its build failed): others build instead of waiting."""
+    with store._write() as conn:
+        conn.execute(campaign_cache.delete().where(campaign_cache.c.key == cache_key(revision),
+                                                   campaign_cache.c.payload.is_(None)))
+
+
+def build_and_save(store: Store, as_of: dt.date | None = None) -> tuple[Campaign, int]:
+    """Build the campaign from every stored result (the cold path) and keep it for the others."""
+    results, revision = store.results_at_revision()
+    claimed = claim(store, revision)
+    try:
+        campaign = loaders.build_campaign(results, as_of)
+    except BaseException:
+        if claimed:
+            release(store, revision)
+        raise
+    del results
+    try:
+        save(store, revision, campaign)
+    except Exception as error:  # noqa: BLE001 - the dataset is built; only the others lose the shortcut
+        log.warning("campaign cache of revision %s not saved: %s", revision, error)
+    return campaign, revision
+
+
+def campaign_for(store: Store, as_of: dt.date | None = None, wait_s: float = 0,
+                 today: Callable[[], dt.date] = dt.date.today) -> tuple[Campaign, int]:
+    """The campaign of the store now and its data revision: from the cache when this code built
+    it at this revision, else built (and cached). ``as_of`` None: the statistics date of
+    ``today()``. ``wait_s``: how long to wait for another process that claimed the revision."""
+    revision = store.data_revision()
+    deadline = time.monotonic() + wait_s
+    while True:
+        campaign = load(store, revision)
+        if campaign is not None:
+            return _dated(campaign, as_of, today), revision
+        if time.monotonic() >= deadline or not state_of(store, revision).claim_is_live:
+            break
+        time.sleep(0.5)
+    campaign, built_revision = build_and_save(store, as_of or None)
+    return _dated(campaign, as_of, today), built_revision
+
+
+def _dated(campaign: Campaign, as_of: dt.date | None, today: Callable[[], dt.date]) -> Campaign:
+    target = as_of or campaign.statistics_date(today())
+    return campaign if target == campaign.as_of else campaign.at(target)

@@ -1,0 +1,167 @@
+"""One live dataset for every process: the store carries the data revision, a change made anywhere
+(an upload in another process, ``hazardboard ingest`` from the shell) reaches a running server
+without a restart, the process that made the change builds the dataset once and the others load
+it from the store's cache, and a stale or damaged cache only means building again.
+
+Each ``SharedCampaign`` here stands for one server process over the same store; every test runs
+on SQLite and on a real PostgreSQL (``store_location``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+import loaders
+from components.data import SharedCampaign, describe_change
+from store import Store, campaign_cache
+from store.db import campaign_cache as cache_table
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "campaign"
+HAZARDBOARD = Path(sys.executable).with_name("hazardboard")
+AS_OF = dt.date(2023, 12, 31)
+
+
+def month(name: str) -> list[tuple[str, bytes]]:
+    """The workbooks of one month folder of the sample campaign, as an upload: (name, bytes)."""
+    folder = SAMPLE / name
+    return [(f"{name}/{path.name}", path.read_bytes()) for path in sorted(folder.glob("*.xls*"))]
+
+
+@pytest.fixture
+def builds(monkeypatch) -> list[int]:
+    """How many times the campaign was built from stored results (each call: the files' count)."""
+    counted: list[int] = []
+    build = loaders.build_campaign
+
+    def counting(results, as_of=None):
+        counted.append(len(results))
+        return build(results, as_of)
+
+    monkeypatch.setattr(loaders, "build_campaign", counting)
+    return counted
+
+
+def seeded(location: str, months: tuple[str, ...] = ("2023年05月",)) -> str:
+    with Store(location) as store:
+        store.ingest_paths([SAMPLE / name for name in months], workers=1)
+    return location
+
+
+def test_an_upload_in_one_process_reaches_another_which_loads_it_instead_of_building(store_location, builds):
+    here = SharedCampaign(seeded(store_location), as_of=AS_OF)
+    there = SharedCampaign(store_location, as_of=AS_OF)
+    assert len(builds) == 1  # the first process built it, the second loaded it from the store
+    before = there.snapshot
+    assert before.store_revision == here.snapshot.store_revision > 0
+
+    outcomes = here.ingest(month("2023年06月"))
+    assert {o.status for o in outcomes} == {"accepted"}
+    assert len(builds) == 2  # the uploading process built it once
+    assert there.catch_up() is True  # cached by the uploader: taken at once, no settling
+    assert len(builds) == 2
+    after = there.snapshot
+    assert after.revision > before.revision and after.store_revision == here.snapshot.store_revision
+    assert after.periods == ["2023-05", "2023-06"]
+    pd.testing.assert_frame_equal(after.campaign.unique_hazards, here.snapshot.campaign.unique_hazards)
+    assert there.catch_up() is False  # nothing new: nothing done
+    note = describe_change(before, after)
+    assert note.startswith("数据已更新：新增50个文件") and "重大隐患" in note
+    assert describe_change(before, after, "en").startswith("Data updated: 50 new files")
+
+
+def test_an_ingest_from_the_command_line_reaches_a_running_server(store_location, builds):
+    server = SharedCampaign(seeded(store_location), as_of=AS_OF)
+    shown = server.snapshot
+    run = subprocess.run([str(HAZARDBOARD), "ingest", "--store", store_location, str(SAMPLE / "2023年07月")],
+                         capture_output=True, text=True, timeout=300, env={**os.environ, "NO_COLOR": "1"})
+    assert run.returncode == 0, run.stderr
+    server.refresh()  # what a session's poll does: returns at once, the work is in a thread
+    deadline = time.monotonic() + 10
+    while server.snapshot is shown and time.monotonic() < deadline:
+        time.sleep(0.1)
+    fresh = server.snapshot
+    assert fresh is not shown, "the server did not take the command line's ingest within 10 s"
+    assert fresh.periods == ["2023-05", "2023-07"]
+    assert len(builds) == 1  # the server loaded what the command built
+    assert len(fresh.campaign.unique_hazards) > len(shown.campaign.unique_hazards)
+
+
+def test_a_change_without_a_cached_dataset_is_built_once_the_store_settles(store_location, builds):
+    server = SharedCampaign(seeded(store_location), as_of=AS_OF)
+    with Store(store_location) as store:  # e.g. an older program, or an ingest still running
+        for name, data in month("2023年06月")[:4]:
+            store.ingest_bytes(data, name)
+    assert len(builds) == 1
+    assert server.catch_up() is False  # new since the last look: the store may still be changing
+    assert server.catch_up() is True  # unchanged since: built here
+    assert len(builds) == 2 and len(server.snapshot.campaign.files) == 54
+
+
+def test_a_process_waits_for_the_one_that_claimed_the_build_unless_the_claim_is_abandoned(store_location, builds, monkeypatch):
+    server = SharedCampaign(seeded(store_location), as_of=AS_OF)
+    with Store(store_location) as store:
+        store.ingest_bytes(*reversed(month("2023年06月")[0]))
+        revision = store.data_revision()
+        assert campaign_cache.claim(store, revision)  # another process is building it
+        assert not campaign_cache.claim(store, revision)
+    assert server.catch_up(settle=False) is False and len(builds) == 1
+    monkeypatch.setattr(campaign_cache, "CLAIM_TIMEOUT_S", 0)  # its process died
+    assert server.catch_up(settle=False) is True and len(builds) == 2
+
+
+def test_a_restart_loads_the_cached_dataset_and_never_trusts_a_stale_or_damaged_one(store_location, builds, monkeypatch):
+    location = seeded(store_location, ("2023年05月", "2023年06月"))
+    cold = SharedCampaign(location, as_of=AS_OF).snapshot
+    assert len(builds) == 1
+    warm = SharedCampaign(location, as_of=AS_OF).snapshot
+    assert len(builds) == 1
+    pd.testing.assert_frame_equal(warm.campaign.unique_hazards, cold.campaign.unique_hazards)
+    pd.testing.assert_frame_equal(warm.campaign.indicators, cold.campaign.indicators)
+    assert warm.campaign.summary() == cold.campaign.summary()
+
+    with Store(location) as store, store.engine.begin() as conn:  # damaged bytes
+        conn.execute(cache_table.update().values(payload=b"\x00" * 64))
+    damaged = SharedCampaign(location, as_of=AS_OF).snapshot
+    assert len(builds) == 2 and damaged.campaign.summary() == cold.campaign.summary()
+
+    # Another parser or program version: its fingerprint differs, the cache is not used.
+    monkeypatch.setattr(campaign_cache, "builder_fingerprint", lambda: "another-program")
+    SharedCampaign(location, as_of=AS_OF)
+    assert len(builds) == 3
+    with Store(location) as store, store.engine.connect() as conn:
+        keys = conn.execute(sa.select(cache_table.c.key)).scalars().all()
+    assert keys == [f"another-program:{cold.store_revision}"]  # only the latest entry is kept
+
+
+def test_a_cached_dataset_is_dated_as_a_cold_build_would_be(store_location, builds):
+    location = seeded(store_location, ("2023年05月", "2023年06月"))
+    SharedCampaign(location, as_of=dt.date(2023, 7, 1))  # built and cached on one day
+    for day in (dt.date(2023, 7, 20), dt.date(2023, 9, 5)):
+        with Store(location) as store:
+            cached, _revision = campaign_cache.campaign_for(store, day)
+            cold = loaders.build_campaign(store.results(), day)
+        assert cached.as_of == day
+        pd.testing.assert_frame_equal(cached.unique_hazards, cold.unique_hazards)
+        assert cached.summary() == cold.summary()
+
+
+def test_a_restore_moves_the_revision_on_so_every_process_rebuilds(tmp_path, builds):
+    from store.backup import backup, restore
+
+    location = seeded(str(tmp_path / "store"))
+    server = SharedCampaign(location, as_of=AS_OF)
+    with Store(location) as store:
+        copy = backup(store, tmp_path / "copy.sqlite").path
+        before = store.data_revision()
+    restore(copy, location, replace=True)
+    with Store(location) as store:
+        assert store.data_revision() > before
+    assert server.catch_up(settle=False) is True and len(builds) == 2

@@ -6,7 +6,11 @@ crash leaves either the old or the new file. A running server re-reads it when i
 users passwd``/``remove`` take effect without a restart. Plain passwords are never stored, logged
 or kept beyond the call that hashes or checks them.
 
-Notebook use: ``UsersFile(default_users_path(None)).users()``.
+A store given as a database URL (PostgreSQL) has no data folder, and servers on several machines
+share it: there the same document lives in one row of the store's ``accounts`` table
+(``UsersTable``). ``users_for(store_location, users_path)`` picks the one of a store.
+
+Notebook use: ``users_for(None).users()``.
 """
 
 from __future__ import annotations
@@ -24,11 +28,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from loaders.reference import COUNTIES, DEPARTMENTS, UNIT_ALIASES, ZONES, canonical_unit
-from store.db import DEFAULT_STORE_DIR, STORE_ENV_VAR
+from store.db import DEFAULT_STORE_DIR, STORE_ENV_VAR, Store, StoreError, accounts, resolve_store_url
 
 try:  # POSIX: writers in other processes (the CLI, a server rehashing) take turns
     import fcntl
@@ -43,6 +48,7 @@ KNOWN_UNITS = COUNTIES + ZONES + DEPARTMENTS  # the units a "unit" user can be b
 
 USERS_ENV_VAR = "HAZARDBOARD_USERS"
 USERS_FILE_NAME = "users.json"
+ACCOUNTS_ROW = 1  # the id of the one row of the store's accounts table (``UsersTable``)
 FILE_FORMAT = 1
 MAX_NAME_CHARS = 64
 MAX_DISPLAY_NAME_CHARS = 64
@@ -95,7 +101,8 @@ class UsersError(Exception):
 def default_users_path(store_location: str | os.PathLike | None = None) -> Path:
     """Where the users file is: ``HAZARDBOARD_USERS`` if set; else ``users.json`` in the data
     folder (``store_location``, else ``HAZARDBOARD_STORE``, else ``./data``, as the store resolves
-    it); for a store given as a database URL, ``./data/users.json`` in the current directory."""
+    it); for a store given as a database URL, ``./data/users.json`` in the current directory
+    (``users_for`` uses the store's accounts table there instead, except for a SQLite URL)."""
     explicit = os.environ.get(USERS_ENV_VAR)
     if explicit:
         return Path(explicit).expanduser().resolve()
@@ -116,6 +123,11 @@ class UsersFile:
 
     def __repr__(self) -> str:
         return f"UsersFile({str(self.path)!r})"
+
+    @property
+    def where(self) -> str:
+        """Where the accounts are kept, for messages: 用户文件“/srv/hazardboard/data/users.json”."""
+        return f"用户文件“{self.path}”"
 
     # --- reading ---------------------------------------------------------------------
 
@@ -140,7 +152,7 @@ class UsersFile:
         try:
             user = self.get(name)
         except UsersError:
-            log.exception("users file %s unreadable during sign-in", self.path)
+            log.exception("%s unreadable during sign-in", self.where)
             user = None
         if not isinstance(password, str) or len(password) > MAX_PASSWORD_CHARS:
             password = ""
@@ -153,7 +165,7 @@ class UsersFile:
             try:
                 self._rehash(user, password)
             except (UsersError, OSError):
-                log.warning("could not store a rehashed password for %r in %s", user.name, self.path)
+                log.warning("could not store a rehashed password for %r in %s", user.name, self.where)
         return self.get(name) or user
 
     # --- changes ---------------------------------------------------------------------
@@ -191,20 +203,20 @@ class UsersFile:
         """The user, or ``UsersError`` saying there is none of that name."""
         user = self.get(name)
         if user is None:
-            raise UsersError(_no_such_user(name, self.path))
+            raise UsersError(_no_such_user(name, self.where))
         return user
 
     def remove(self, name: str) -> User:
         """Removes the user; returns them as they were."""
         with self._changing() as records:
-            index = _index_of(records, name, self.path)
-            removed = _user_from_record(records.pop(index), self.path)
+            index = _index_of(records, name, self.where)
+            removed = _user_from_record(records.pop(index))
         return removed
 
     def set_password(self, name: str, password: str) -> User:
         password_hash = _hash(_checked_password(password, name))  # the slow part, outside the lock
         with self._changing() as records:
-            record = records[_index_of(records, name, self.path)]
+            record = records[_index_of(records, name, self.where)]
             if record.get("sso"):
                 raise UsersError(f"用户“{name}”使用单点登录，没有密码可改。")
             record["password_hash"] = password_hash
@@ -216,7 +228,7 @@ class UsersFile:
         """Changes role, unit and/or display name (None leaves a field as it is). A user who
         leaves role "unit" loses their unit; one who takes it needs one."""
         with self._changing() as records:
-            record = records[_index_of(records, name, self.path)]
+            record = records[_index_of(records, name, self.where)]
             new_role = role if role is not None else record["role"]
             if unit is None and new_role == "unit" and record["role"] == "unit":
                 unit = record.get("unit")
@@ -249,9 +261,12 @@ class UsersFile:
             return
         except OSError as error:
             raise UsersError(f"无法读取用户文件“{self.path}”：{error.strerror or error}") from None
-        records = _parse(data, self.path)
+        self._use(_parse(data, self.where), key)
+
+    def _use(self, records: list[dict], key: object) -> None:
+        """Keep what was read (under the lock)."""
         self._records = records
-        self._users = {r["name"]: _user_from_record(r, self.path) for r in records}
+        self._users = {r["name"]: _user_from_record(r) for r in records}
         self._key = key
 
     @contextmanager
@@ -290,7 +305,7 @@ class UsersFile:
             raise UsersError(f"无法创建用户文件所在的文件夹“{self.path.parent}”：{error.strerror or error}") from None
 
     def _write(self, records: list[dict]) -> None:
-        text = json.dumps({"format": FILE_FORMAT, "users": records}, ensure_ascii=False, indent=2) + "\n"
+        text = _document(records)
         folder = self.path.parent
         try:  # mkstemp creates the file with mode 0600
             fd, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
@@ -317,6 +332,117 @@ class UsersFile:
                 # Only if nobody changed the password meanwhile (e.g. ``users passwd``).
                 if record["name"] == user.name and record.get("password_hash") == user.password_hash:
                     record["password_hash"] = new_hash
+
+
+class UsersTable(UsersFile):
+    """The accounts of a store given as a database URL (PostgreSQL), kept in the store's
+    ``accounts`` table so that servers on several machines share them: one row holding the same
+    JSON document as a users file, and a version that moves with every change.
+
+    Every rule of ``UsersFile`` (validation, hashing, rehashing) is shared; only the storage
+    differs: the document is re-read when the row's version has moved (one primary-key lookup per
+    call), and a change reads, changes and writes it in one transaction holding the row
+    (``SELECT … FOR UPDATE``), so changes from any process or machine take turns and none is lost.
+    The store is opened on first use, and again in a process forked from the one that opened it."""
+
+    def __init__(self, store_location: str | os.PathLike):
+        self.path = None  # no file: see ``where``
+        self.location = os.fspath(store_location)
+        self._lock = threading.RLock()
+        self._key: int | None = None
+        self._records: list[dict] = []
+        self._users: dict[str, User] = {}
+        self._store: Store | None = None
+        self._store_pid: int | None = None
+
+    def __repr__(self) -> str:
+        return f"UsersTable({self.display_url!r})"
+
+    @property
+    def display_url(self) -> str:
+        return sa.engine.make_url(resolve_store_url(self.location)).render_as_string(hide_password=True)
+
+    @property
+    def where(self) -> str:
+        return f"数据库“{self.display_url}”的账户表"
+
+    def close(self) -> None:
+        with self._lock:
+            if self._store is not None and self._store_pid == os.getpid():
+                self._store.close()
+            self._store = None
+
+    def _opened(self) -> Store:
+        """The store, opened in this process (under the lock)."""
+        if self._store is None or self._store_pid != os.getpid():
+            if self._store is not None:  # forked: the parent's pooled connections stay the parent's
+                self._store.engine.dispose(close=False)
+            self._store = Store(self.location)
+            self._store_pid = os.getpid()
+        return self._store
+
+    def _refresh(self) -> None:
+        """Re-reads the document if the row's version is not the one read last. Under the lock."""
+        row_id = accounts.c.id == ACCOUNTS_ROW
+        try:
+            with self._opened().engine.connect() as conn:
+                version = conn.execute(sa.select(accounts.c.version).where(row_id)).scalar()
+                if version is None:
+                    self._use([], None)
+                    return
+                if version == self._key:
+                    return
+                row = conn.execute(sa.select(accounts.c.version, accounts.c.document).where(row_id)).one()
+        except (StoreError, sa.exc.SQLAlchemyError) as error:
+            raise UsersError(f"无法读取{self.where}：{_reason(error)}") from None
+        self._use(_parse(row.document.encode("utf-8"), self.where), row.version)
+
+    @contextmanager
+    def _changing(self) -> Iterator[list[dict]]:
+        """The records as stored now, to change in place, written back (version + 1) in the same
+        transaction when the block ends without an exception; the row is held meanwhile."""
+        row_id = accounts.c.id == ACCOUNTS_ROW
+        with self._lock:
+            try:
+                store = self._opened()
+                self._ensure_row(store)
+                with store._write() as conn:
+                    row = conn.execute(sa.select(accounts.c.version, accounts.c.document)
+                                       .where(row_id).with_for_update()).one()
+                    records = [dict(r) for r in _parse(row.document.encode("utf-8"), self.where)]
+                    yield records
+                    conn.execute(accounts.update().where(row_id).values(
+                        version=row.version + 1, document=_document(records), updated_at=dt.datetime.now(dt.timezone.utc)))
+            except (StoreError, sa.exc.SQLAlchemyError) as error:
+                raise UsersError(f"无法写入{self.where}：{_reason(error)}") from None
+            finally:
+                self._key = None  # read afresh next time
+
+    def _ensure_row(self, store: Store) -> None:
+        """The one row, made empty the first time (two processes at once: one makes it)."""
+        with store.engine.connect() as conn:
+            if conn.execute(sa.select(accounts.c.id).where(accounts.c.id == ACCOUNTS_ROW)).first() is not None:
+                return
+        try:
+            with store._write() as conn:
+                if conn.execute(sa.select(accounts.c.id).where(accounts.c.id == ACCOUNTS_ROW)).first() is None:
+                    conn.execute(accounts.insert().values(id=ACCOUNTS_ROW, version=0, document=_document([]),
+                                                          updated_at=dt.datetime.now(dt.timezone.utc)))
+        except sa.exc.IntegrityError:
+            pass  # made meanwhile by another process
+
+
+def users_for(store_location: str | os.PathLike | None = None, users_path: str | os.PathLike | None = None) -> UsersFile:
+    """The accounts of a store (a ``--store`` value; None: ``HAZARDBOARD_STORE``, else ``./data``):
+    ``users_path`` (``--users FILE``) or ``HAZARDBOARD_USERS`` is always a file; else a store given
+    as a database URL other than SQLite keeps them in its ``accounts`` table (``UsersTable``), and a
+    data folder (or SQLite file URL) in ``users.json`` as ``default_users_path`` says."""
+    if users_path:
+        return UsersFile(Path(users_path).expanduser().resolve())
+    location = os.fspath(store_location or os.environ.get(STORE_ENV_VAR) or DEFAULT_STORE_DIR)
+    if not os.environ.get(USERS_ENV_VAR) and "://" in location and not location.lower().startswith("sqlite"):
+        return UsersTable(location)
+    return UsersFile(default_users_path(store_location))
 
 
 # --- validation ------------------------------------------------------------------------
@@ -386,9 +512,10 @@ def _checked_password(password: object, name: str) -> str:
 
 # --- reading the file --------------------------------------------------------------------
 
-def _parse(data: bytes, path: Path) -> list[dict]:
+def _parse(data: bytes, where: str) -> list[dict]:
+    """The records of a users document; ``where`` (``UsersFile.where``) names it in messages."""
     def corrupt(reason: str) -> UsersError:
-        return UsersError(f"用户文件“{path}”已损坏，无法读取（{reason}）。请从备份恢复或改正该文件；在此之前任何人都无法登录。")
+        return UsersError(f"{where}已损坏，无法读取（{reason}）。请从备份恢复或改正；在此之前任何人都无法登录。")
 
     try:
         document = json.loads(data.decode("utf-8"))
@@ -399,7 +526,7 @@ def _parse(data: bytes, path: Path) -> list[dict]:
     if not isinstance(document, dict) or not isinstance(document.get("users"), list):
         raise corrupt("缺少用户列表 users")
     if document.get("format") != FILE_FORMAT:
-        raise UsersError(f"用户文件“{path}”的格式版本为 {document.get('format')!r}，本程序只能读取版本 {FILE_FORMAT}。")
+        raise UsersError(f"{where}的格式版本为 {document.get('format')!r}，本程序只能读取版本 {FILE_FORMAT}。")
     records: list[dict] = []
     seen: set[str] = set()
     for number, record in enumerate(document["users"], start=1):
@@ -420,7 +547,7 @@ def _parse(data: bytes, path: Path) -> list[dict]:
     return records
 
 
-def _user_from_record(record: dict, path: Path) -> User:
+def _user_from_record(record: dict) -> User:
     return User(name=record["name"], role=record["role"],
                 unit=record.get("unit") if record["role"] == "unit" else None,
                 display_name=str(record.get("display_name") or record["name"]),
@@ -428,15 +555,15 @@ def _user_from_record(record: dict, path: Path) -> User:
                 sso=bool(record.get("sso")))
 
 
-def _index_of(records: list[dict], name: str, path: Path) -> int:
+def _index_of(records: list[dict], name: str, where: str) -> int:
     for index, record in enumerate(records):
         if record["name"] == name:
             return index
-    raise UsersError(_no_such_user(name, path))
+    raise UsersError(_no_such_user(name, where))
 
 
-def _no_such_user(name: object, path: Path) -> str:
-    return f"用户文件“{path}”中没有用户“{_printable(str(name))}”。查看现有用户：hazardboard users list"
+def _no_such_user(name: object, where: str) -> str:
+    return f"{where}中没有用户“{_printable(str(name))}”。查看现有用户：hazardboard users list"
 
 
 def _refuse_taken(records: list[dict], name: str) -> None:
@@ -445,6 +572,17 @@ def _refuse_taken(records: list[dict], name: str) -> None:
     clash = next((r["name"] for r in records if r["name"].casefold() == name.casefold()), None)
     if clash is not None:
         raise UsersError(f"已有用户“{clash}”，与“{name}”只差大小写，容易混淆，请换一个用户名。")
+
+
+def _document(records: list[dict]) -> str:
+    """The users document as written: ``{"format": 1, "users": [...]}``, indented UTF-8 JSON."""
+    return json.dumps({"format": FILE_FORMAT, "users": records}, ensure_ascii=False, indent=2) + "\n"
+
+
+def _reason(error: Exception) -> str:
+    """The first line of a store error, for a message."""
+    text = getattr(error, "message", None) or str(getattr(error, "orig", None) or error)
+    return text.strip().splitlines()[0] if text.strip() else error.__class__.__name__
 
 
 def _key_of(status: os.stat_result) -> tuple[int, int, int]:

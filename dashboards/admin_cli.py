@@ -2,7 +2,8 @@
 
 Passwords are typed twice at a terminal (getpass) or read as one line from standard input with
 ``--password-stdin``; never taken as a command-line argument, never printed or logged. Every
-change to the users file, and every refused one, is recorded in the store's audit log.
+change to the accounts (the users file; for a store given as a database URL, its accounts table:
+``auth.users.users_for``), and every refused one, is recorded in the store's audit log.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import sys
 import unicodedata
 from collections.abc import Callable, Sequence
 
-from auth import MIN_PASSWORD_CHARS, ROLE_LABELS, ROLES, USERS_ENV_VAR, User, UsersError, UsersFile, default_users_path
+from auth import MIN_PASSWORD_CHARS, ROLE_LABELS, ROLES, USERS_ENV_VAR, User, UsersError, UsersFile
+from auth.users import users_for
 
 DEFAULT_AUDIT_LIMIT = 100
 # Columns of the printed audit log that may be long are cut to this many terminal cells.
@@ -27,7 +29,8 @@ def add_parsers(commands, add_store_option: Callable[[argparse.ArgumentParser], 
     users = commands.add_parser(
         "users", help="管理可登录看板的用户：添加、删除、列出、改密码、改角色",
         description="管理用户文件（默认为数据目录下的 users.json，可用 --users 或环境变量 "
-                    f"{USERS_ENV_VAR} 指定）。正在运行的看板无需重启即可生效。每次修改都记入审计日志。")
+                    f"{USERS_ENV_VAR} 指定；--store 为 PostgreSQL 等数据库地址时账号保存在该数据库中）。"
+                    "正在运行的看板无需重启即可生效。每次修改都记入审计日志。")
     actions = users.add_subparsers(dest="users_command", required=True, metavar="操作")
     roles = "；".join(f"{role}={label}" for role, label in ROLE_LABELS.items())
 
@@ -40,7 +43,7 @@ def add_parsers(commands, add_store_option: Callable[[argparse.ArgumentParser], 
                                 help=f"从标准输入读取一行作为密码（供脚本使用）；否则在终端提示输入两次。密码至少 {MIN_PASSWORD_CHARS} 个字符")
         parser.add_argument("--users", metavar="FILE",
                             help=f"用户文件；默认取环境变量 {USERS_ENV_VAR}，否则为数据目录下的 users.json"
-                                 "（--store 为数据库地址时为当前目录下的 data/users.json）")
+                                 "（--store 为 PostgreSQL 等数据库地址时为该数据库中的账户表）")
         add_store_option(parser)
         parser.set_defaults(handler=handler)
         return parser
@@ -97,7 +100,7 @@ def _run_users_add(args: argparse.Namespace) -> int:
 
     user, detail_done = _audited_change(args, "user_add", detail, change)
     print(f"已添加用户“{user.name}”（{detail_done}）。")
-    print(f"用户文件：{_users_path(args)}；正在运行的看板无需重启即可生效。")
+    print(f"账号保存在{_users(args).where}；正在运行的看板无需重启即可生效。")
     return _exit_ok()
 
 
@@ -143,18 +146,18 @@ def _run_users_change(args: argparse.Namespace) -> int:
 
 
 def _run_users_list(args: argparse.Namespace) -> int:
-    path = _users_path(args)
+    accounts = _users(args)
     try:
-        users = UsersFile(path).users()
+        users = accounts.users()
     except UsersError as error:
         raise _command_error(error.message) from None
     if not users:
-        print(f"用户文件“{path}”中还没有用户。添加：hazardboard users add NAME --role committee")
+        print(f"{accounts.where}中还没有用户。添加：hazardboard users add NAME --role committee")
         return _exit_ok()
     order = {role: index for index, role in enumerate(ROLES)}
     rows = [[u.name, u.display_name, u.role_label, u.unit or "—", "单点登录" if u.sso else "密码"]
             for u in sorted(users.values(), key=lambda u: (order.get(u.role, len(order)), u.unit or "", u.name))]
-    print(f"用户文件：{path}（{len(users)} 个用户）")
+    print(f"{accounts.where}（{len(users)} 个用户）")
     print("\n".join(format_table(["用户名", "姓名", "角色", "单位", "登录方式"], rows)))
     return _exit_ok()
 
@@ -170,7 +173,7 @@ def _audited_change(args: argparse.Namespace, action: str, attempted: str,
     actor = _cli_actor()
     with Store(args.store) as store:
         try:
-            user, detail = change(UsersFile(_users_path(args)))
+            user, detail = change(_users(args))
         except UsersError as error:
             record(store, actor, action, target=args.name, detail=_joined(attempted, error.message), outcome="refused")
             raise _command_error(error.message) from None
@@ -195,14 +198,9 @@ def _read_new_password(args: argparse.Namespace, what: str) -> str:
     return first
 
 
-def _users_path(args: argparse.Namespace):
-    return default_users_path(args.store) if not args.users else _expanded(args.users)
-
-
-def _expanded(path: str):
-    from pathlib import Path
-
-    return Path(path).expanduser().resolve()
+def _users(args: argparse.Namespace) -> UsersFile:
+    """The accounts of ``--users FILE``, else of the store (``auth.users.users_for``)."""
+    return users_for(args.store, args.users)
 
 
 def _user_detail(user: User) -> str:

@@ -13,8 +13,8 @@ starts its own cluster the first time a test asks for one:
 - stopped (``pg_ctl stop -m immediate``) and its folder removed when the process exits.
 
 A test gets a fresh empty database from ``Cluster.create_database()`` (``CREATE DATABASE …
-TEMPLATE template0``; a few tenths of a second) and it is dropped after the test
-(``WITH (FORCE)``: connections a test left open do not keep it).
+TEMPLATE template0``; about 0.1 s) and it is dropped after the test (``WITH (FORCE)``:
+connections a test left open do not keep it).
 
 Without the binaries the tests that need PostgreSQL fail (CI must prove them, not skip them),
 saying how to install them.
@@ -75,6 +75,7 @@ class Cluster:
         self.data = self.folder / "data"
         self.log = self.folder / "server.log"
         self.port: int | None = None
+        self.owner_pid = os.getpid()  # a forked child (a test's writer process) never stops it
         self._lock = threading.Lock()
         self.started_in_s = 0.0
         if self.as_root:
@@ -146,6 +147,8 @@ class Cluster:
             self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def stop(self) -> None:
+        if os.getpid() != self.owner_pid:
+            return
         if self.data.exists() and self.port is not None:
             try:
                 subprocess.run(self._command("pg_ctl", "-D", str(self.data), "-m", "immediate", "stop"),

@@ -2,7 +2,8 @@
 concurrent edit, still there after re-ingesting and resends, orphans kept and flagged.
 
 Every test runs on a real SQLite store holding the bundled sample campaign (ingested once per
-module, copied per test).
+module, copied per test) and, where the database takes part, on a fresh PostgreSQL store too
+(annotations name hazards and units by key and never read the stored files, so there it is empty).
 """
 
 from __future__ import annotations
@@ -54,12 +55,19 @@ def sample_store_file(tmp_path_factory) -> Path:
     return folder / STORE_FILE
 
 
-@pytest.fixture
-def store_dir(sample_store_file, tmp_path) -> Path:
+def _sqlite_copy(sample_store_file: Path, tmp_path: Path) -> Path:
     folder = tmp_path / "data"
     folder.mkdir()
     shutil.copyfile(sample_store_file, folder / STORE_FILE)
     return folder
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_dir(request, tmp_path) -> Path | str:
+    """A copy of the sample store (a SQLite folder), or an empty PostgreSQL database's URL."""
+    if request.param == "sqlite":
+        return _sqlite_copy(request.getfixturevalue("sample_store_file"), tmp_path)
+    return request.getfixturevalue("postgresql_database")()
 
 
 @pytest.fixture
@@ -68,8 +76,16 @@ def store(store_dir):
         yield opened
 
 
-def a_hazard(store: Store, unit: str = "会昌县") -> str:
-    hazards = store.campaign(SAMPLE_AS_OF).unique_hazards
+@pytest.fixture
+def sqlite_store(sample_store_file, tmp_path):
+    """For what the database does not take part in (checks made before anything is written)."""
+    with Store(_sqlite_copy(sample_store_file, tmp_path)) as opened:
+        yield opened
+
+
+def a_hazard(campaign, unit: str = "会昌县") -> str:
+    """A hazard of the sample campaign (conftest's ``campaign``: the store holds the same files)."""
+    hazards = campaign.unique_hazards
     return hazards.loc[hazards["unit"] == unit, "hazard_id"].iloc[0]
 
 
@@ -107,14 +123,14 @@ def test_the_functions_take_a_store_location_and_the_text_is_kept_verbatim(store
     text = "  前后有空格\t\n| 表 | 格 |\n|---|---|\n| <b>不渲染</b> | & |\n" + "长" * (MAX_TEXT_CHARS - 60)
     note = add_annotation(str(store_dir), unit_subject("会昌"), text, " 张三 ")
     assert (note["unit"], note["subject_key"], note["author"]) == ("会昌县", "unit:会昌县", "张三")
-    with sqlite3.connect(store_dir / STORE_FILE) as raw:
-        assert raw.execute("SELECT text FROM annotations").fetchone() == (text,)
+    with Store(store_dir) as reopened, reopened.engine.connect() as conn:
+        assert conn.execute(sa.select(store_db.annotations.c.text)).scalar_one() == text
     assert list_annotations(store_dir)["text"].tolist() == [text]
 
 
-def test_an_edit_on_an_old_version_is_refused_and_loses_nothing(store_dir):
+def test_an_edit_on_an_old_version_is_refused_and_loses_nothing(store_dir, campaign):
     with Store(store_dir) as first_officer, Store(store_dir) as second_officer:
-        hazard = a_hazard(first_officer)
+        hazard = a_hazard(campaign)
         note = add_annotation(first_officer, hazard_subject(hazard), "企业已停产整改", "张三")
         # Both opened version 1; the first saves.
         first = edit_annotation(first_officer, note["id"], 1, "张三", text="企业已停产整改，9月底复查", tag="需关注")
@@ -190,7 +206,10 @@ def test_an_update_that_finds_the_row_changed_is_a_conflict(store, monkeypatch):
     assert list_annotations(store)["text"].tolist() == ["初稿"] and len(history(store, note["id"])) == 1
 
 
-def test_annotations_survive_reingest_and_a_resend_and_an_orphan_is_kept(store, tmp_path):
+def test_annotations_survive_reingest_and_a_resend_and_an_orphan_is_kept(sqlite_store):
+    # SQLite only: ingesting never touches the annotation tables, and resends on PostgreSQL are
+    # test_store.py's; building the sample campaign three times takes ~13 s.
+    store = sqlite_store
     campaign = store.campaign(SAMPLE_AS_OF)
     december = campaign.hazards[(campaign.hazards["unit"] == "会昌县") & (campaign.hazards["period"] == "2023-12")]
     kept_id, dropped_id = december["hazard_id"].iloc[0], december["hazard_id"].iloc[-1]
@@ -236,8 +255,8 @@ def test_annotations_survive_reingest_and_a_resend_and_an_orphan_is_kept(store, 
     assert history(store, notes[1]["id"])["change"].tolist() == ["created", "resolved"]
 
 
-def test_listing_filters_and_a_stable_order(store):
-    hazard = a_hazard(store)
+def test_listing_filters_and_a_stable_order(store, campaign):
+    hazard = a_hazard(campaign)
     adds = [
         (hazard_subject(hazard), "a", "张三", "需关注", dt.date(2023, 9, 1)),
         (unit_subject("会昌县"), "b", "李四", "已约谈", dt.date(2023, 9, 15)),
@@ -311,7 +330,8 @@ def test_an_invalid_subject_is_refused_with_a_message(make, message):
     ("follow_up", "2023-09-30", "跟进日期应为日期"),
     ("follow_up", dt.datetime(2023, 9, 30, 8), "跟进日期应为日期"),
 ])
-def test_invalid_fields_are_refused_and_nothing_is_stored(store, field, value, message):
+def test_invalid_fields_are_refused_and_nothing_is_stored(sqlite_store, field, value, message):
+    store = sqlite_store
     fields = {"text": "正文", "author": "张三", "tag": None, "follow_up": None} | {field: value}
     with pytest.raises(ValueError, match=message):
         add_annotation(store, unit_subject("会昌县"), fields["text"], fields["author"], tag=fields["tag"],
@@ -361,7 +381,7 @@ def test_a_version_4_store_keeps_everything_and_gains_empty_annotation_tables(tm
             info = dict(conn.execute(sa.select(store_db.schema_info.c.key, store_db.schema_info.c.value)).all())
             files_after = conn.execute(sa.text("SELECT id, sha256, file_name, batch, accepted FROM files ORDER BY id")).all()
             submissions_after = conn.execute(sa.text("SELECT * FROM submissions ORDER BY id")).all()
-        assert info == {"schema_version": str(SCHEMA_VERSION), "codec_format": "1", "last_batch": "4"}
+        assert info == {"schema_version": str(SCHEMA_VERSION), "codec_format": "1", "last_batch": "4", "data_revision": "4"}
         assert [tuple(r) for r in files_after] == files_before and len(files_before) == 4
         assert [tuple(r) for r in submissions_after] == submissions_before
         assert upgraded.submission_history().set_index("file_name")["active"].to_dict() == {

@@ -1,8 +1,10 @@
-"""Several writers on one SQLite store at once: none collides, none waits long.
+"""Several writers on one store at once: none collides, none waits long.
 
 The committee runs ``hazardboard serve`` (uploads) while officers run ``hazardboard ingest``
-from a shell, so several processes write to one store. Each test starts real processes
-(fork: the parent's imports are reused, so a child costs milliseconds, not an import of pandas).
+from a shell, so several processes write to one store: on SQLite (one writer at a time) and on
+PostgreSQL (writers really run at once: sequences by max()+1 retried, counters locked for update).
+Each test starts real processes (fork: the parent's imports are reused, so a child costs
+milliseconds, not an import of pandas).
 """
 
 from __future__ import annotations
@@ -68,8 +70,8 @@ def run_concurrent_ingests(url: str, count: int) -> list[tuple[str, str | None, 
     return reports
 
 
-def test_eight_processes_ingesting_different_files_at_once_all_succeed(tmp_path):
-    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+def test_eight_processes_ingesting_different_files_at_once_all_succeed(store_location):
+    url = store_location
     reports = run_concurrent_ingests(url, 8)
 
     assert [error for _, _, error in reports if error] == []
@@ -87,8 +89,8 @@ def test_eight_processes_ingesting_different_files_at_once_all_succeed(tmp_path)
     assert summary["files"] == {"accepted": 8, "rejected": 0} and summary["hazards"]["unique"] == 1
 
 
-def test_a_command_line_ingest_while_another_process_ingests(tmp_path):
-    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+def test_a_command_line_ingest_while_another_process_ingests(store_location, tmp_path):
+    url = store_location
     Store(url).close()
     folders = []
     for side in ("cli", "upload"):
@@ -116,6 +118,30 @@ def test_a_command_line_ingest_while_another_process_ingests(tmp_path):
     batches = history.assign(side=history["file_name"].str.slice(2, 3).map({"0": "cli", "1": "upload"})).groupby("side")["batch"]
     assert batches.nunique().to_dict() == {"cli": 1, "upload": 1}
     assert batches.first()["cli"] != batches.first()["upload"]
+
+
+def _open_at_once(url: str, barrier, results) -> None:
+    try:
+        barrier.wait(timeout=30)
+        with Store(url) as store:
+            results.put((store.secret("cookie"), None))
+    except Exception as error:
+        results.put((None, f"{error.__class__.__name__}: {error}"))
+
+
+def test_processes_opening_a_new_postgresql_store_at_once_all_succeed(postgresql_database):
+    """Servers started together on an empty database: one creates the tables, the others wait
+    for it (an advisory lock), and all share one cookie secret."""
+    url = postgresql_database()
+    barrier, results = FORK.Barrier(4), FORK.Queue()
+    children = [FORK.Process(target=_open_at_once, args=(url, barrier, results)) for _ in range(4)]
+    for child in children:
+        child.start()
+    reports = [results.get(timeout=60) for _ in children]
+    for child in children:
+        child.join(timeout=30)
+    assert [error for _, error in reports if error] == []
+    assert len({secret for secret, _ in reports}) == 1
 
 
 def _write_lock_waits(path: str, ready, stop, results) -> None:

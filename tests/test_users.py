@@ -1,5 +1,6 @@
 """The users file (issue 10, "Sign-in"): Argon2id hashes only, atomic 0600 writes, validation in
-Chinese, and changes seen by a running server without a restart."""
+Chinese, and changes seen by a running server without a restart; for a store given as a database
+URL the same accounts in its table, shared by servers on several machines (on PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,14 @@ import stat
 import threading
 
 import pytest
+import sqlalchemy as sa
 from argon2 import PasswordHasher
 
 import auth.users as users_module
 from auth import ROLES, User, UsersError, UsersFile, default_users_path
+from auth.users import UsersTable, users_for
+from store import Store
+from store.db import accounts
 
 PASSWORD = "会昌-secret-1"
 
@@ -157,32 +162,47 @@ def test_a_damaged_file_is_an_error_naming_it_never_no_users(users_file, content
     assert users_file.verify("li", PASSWORD) is None  # a sign-in is refused, not a crash
 
 
-def test_another_instance_sees_changes_without_a_restart_and_reads_only_when_changed(users_file, monkeypatch):
+@pytest.fixture(params=["file", "table"])
+def two_instances(request, tmp_path):
+    """Two objects on the same accounts, as two processes (or machines) hold them: the users
+    file, or the accounts table of a PostgreSQL store."""
+    if request.param == "file":
+        yield UsersFile(tmp_path / "users.json"), UsersFile(tmp_path / "users.json")
+        return
+    url = request.getfixturevalue("postgresql_database")()
+    pair = (UsersTable(url), UsersTable(url))
+    yield pair
+    for table in pair:
+        table.close()
+
+
+def test_another_instance_sees_changes_without_a_restart_and_reads_only_when_changed(two_instances, monkeypatch):
+    users_file, server = two_instances
     users_file.add("zhang", "unit", unit="会昌县", password=PASSWORD)
-    server = UsersFile(users_file.path)
     assert server.verify("zhang", PASSWORD) is not None
     reads = []
     real_parse = users_module._parse
-    monkeypatch.setattr(users_module, "_parse", lambda data, path: reads.append(path) or real_parse(data, path))
+    monkeypatch.setattr(users_module, "_parse", lambda data, where: reads.append(where) or real_parse(data, where))
     for _ in range(5):
         server.users()
-    assert reads == []  # unchanged file: served from the cache
+    assert reads == []  # unchanged file (row version): served from the cache
 
     users_file.set_password("zhang", "Second-pass")  # same size, quite possibly the same mtime tick
     assert server.verify("zhang", PASSWORD) is None
     assert server.verify("zhang", "Second-pass") is not None
     users_file.remove("zhang")
     assert server.get("zhang") is None and server.verify("zhang", "Second-pass") is None
-    os.remove(users_file.path)
+    if users_file.path is not None:
+        os.remove(users_file.path)
     assert server.is_empty
 
 
-def test_concurrent_adds_from_threads_all_land(users_file):
+def test_concurrent_adds_from_threads_all_land(two_instances):
     errors = []
 
     def add(number: int) -> None:
         try:
-            users_file.add(f"user{number}", "viewer", sso=True)
+            two_instances[number % 2].add(f"user{number}", "viewer", sso=True)
         except Exception as error:  # pragma: no cover - reported below
             errors.append(error)
 
@@ -192,7 +212,8 @@ def test_concurrent_adds_from_threads_all_land(users_file):
     for thread in threads:
         thread.join()
     assert errors == []
-    assert sorted(UsersFile(users_file.path).users()) == sorted(f"user{n}" for n in range(8))
+    for instance in two_instances:
+        assert sorted(instance.users()) == sorted(f"user{n}" for n in range(8))
 
 
 def test_default_users_path(tmp_path, monkeypatch):
@@ -210,3 +231,82 @@ def test_default_users_path(tmp_path, monkeypatch):
 
 def test_user_display_name_defaults_to_the_name():
     assert User("li", "viewer").display_name == "li"
+
+
+# --- a store given as a database URL: the accounts in its table (auth.users.UsersTable) -----------
+
+@pytest.fixture
+def users_table(postgresql_database):
+    table = UsersTable(postgresql_database())
+    yield table
+    table.close()
+
+
+def test_the_accounts_of_a_database_store_are_in_its_table(users_table):
+    assert users_table.is_empty and users_table.users() == {}
+    users_table.add("admin", "committee", password=PASSWORD, display_name="王主任")
+    users_table.add("huichang", "unit", unit="会昌", password="another-pass")
+    users_table.add("screen", "viewer", sso=True)
+    assert users_table.verify("admin", PASSWORD).display_name == "王主任"
+    assert users_table.verify("admin", PASSWORD + "x") is None and users_table.verify("nobody", PASSWORD) is None
+    users_table.set_password("huichang", "a-new-password")
+    assert users_table.verify("huichang", "another-pass") is None
+    assert users_table.verify("huichang", "a-new-password").unit == "会昌县"
+    assert users_table.change("huichang", unit="瑞金").unit == "瑞金市"
+    assert users_table.remove("screen").sso
+    with pytest.raises(UsersError, match="已存在"):
+        users_table.add("admin", "viewer", sso=True)
+    with pytest.raises(UsersError) as missing:
+        users_table.remove("nobody")
+    assert missing.value.message.startswith(f"数据库“{users_table.display_url}”的账户表中没有用户“nobody”")
+
+    again = UsersTable(users_table.location)  # another process, another machine
+    try:
+        assert list(again.users()) == ["admin", "huichang"]
+        assert again.get("huichang") == users_table.get("huichang")
+    finally:
+        again.close()
+    # The same document as a users file, in one row, with only hashes in it.
+    with Store(users_table.location) as store, store.engine.connect() as conn:
+        row = conn.execute(sa.select(accounts.c.version, accounts.c.document)).one()
+    document = json.loads(row.document)
+    assert document["format"] == 1 and [u["name"] for u in document["users"]] == ["admin", "huichang"]
+    assert PASSWORD not in row.document and "a-new-password" not in row.document
+    assert row.version == 6  # one per change; the refused ones wrote nothing
+
+
+def test_a_damaged_accounts_row_is_an_error_naming_it_never_no_users(users_table):
+    users_table.add("li", "viewer", password=PASSWORD)
+    with Store(users_table.location) as store, store._write() as conn:
+        conn.execute(accounts.update().values(document="{not json", version=accounts.c.version + 1))
+    with pytest.raises(UsersError, match="账户表已损坏"):
+        users_table.users()
+    with pytest.raises(UsersError):
+        users_table.add("wang", "viewer", password=PASSWORD)
+    assert users_table.verify("li", PASSWORD) is None
+
+
+def test_an_unreachable_accounts_database_refuses_sign_in_with_a_message():
+    table = UsersTable("postgresql://hb@127.0.0.1:1/campaign")
+    with pytest.raises(UsersError, match="无法读取数据库“postgresql\\+psycopg://hb@127.0.0.1:1/campaign”的账户表：无法连接数据库服务器"):
+        table.users()
+    assert table.verify("li", PASSWORD) is None
+
+
+def test_users_for_a_store(tmp_path, monkeypatch):
+    monkeypatch.delenv("HAZARDBOARD_USERS", raising=False)
+    monkeypatch.delenv("HAZARDBOARD_STORE", raising=False)
+    monkeypatch.chdir(tmp_path)
+    folder = users_for(str(tmp_path / "store"))
+    assert type(folder) is UsersFile and folder.path == tmp_path / "store" / "users.json"
+    assert users_for(None).path == tmp_path / "data" / "users.json"
+    assert users_for("sqlite:///x.sqlite").path == tmp_path / "data" / "users.json"
+    table = users_for("postgresql://u:pw@db.example/hazards")
+    assert type(table) is UsersTable and table.display_url == "postgresql+psycopg://u:***@db.example/hazards"
+    assert table.where == "数据库“postgresql+psycopg://u:***@db.example/hazards”的账户表"
+    # --users FILE, or HAZARDBOARD_USERS, is always a file.
+    assert users_for("postgresql://db.example/hazards", tmp_path / "u.json").path == tmp_path / "u.json"
+    monkeypatch.setenv("HAZARDBOARD_STORE", "postgresql://db.example/hazards")
+    assert type(users_for(None)) is UsersTable
+    monkeypatch.setenv("HAZARDBOARD_USERS", str(tmp_path / "elsewhere.json"))
+    assert users_for(None).path == tmp_path / "elsewhere.json"

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import logging
+import time
 from functools import partial
 from pathlib import Path
 
@@ -28,7 +30,10 @@ from dashboards.cli import DEFAULT_SESSION_EXPIRY_S
 hv.extension("bokeh", logo=False)
 pn.extension("tabulator", notifications=True)
 
-REVISION_POLL_MS = 3000
+log = logging.getLogger(__name__)
+
+# A session's poll (a comparison; the store itself is asked at most every ``STORE_POLL_S`` per process).
+REVISION_POLL_MS = 1500
 # How long 数据已更新 stays on screen.
 DATA_UPDATED_NOTICE_MS = 15000
 ACCENT = "#b71c1c"
@@ -345,9 +350,10 @@ def serve(
         "/": lambda: create_app(shared()),
         "/meeting": lambda: create_meeting(shared()),
     }
-    # Build the dataset before the first visitor arrives (and fail early on a bad store).
+    # Build the dataset before the first visitor arrives (and fail early on a bad store), and draw
+    # the landing page once (with several processes, each does both on its first visitor).
     if num_procs == 1:
-        shared()
+        warm_up(shared())
     auth: dict = {}
     if signin is not None and signin.required:
         auth["cookie_secret"] = signin.cookie_secret
@@ -366,6 +372,28 @@ def serve(
         use_xheaders=behind_proxy,
         **auth,
     )
+
+
+def warm_up(dataset: SharedCampaign, page: str = "overview") -> None:
+    """Draw ``page`` once for nobody, so the first officer's page finds the shared figures computed
+    (``CampaignSnapshot.derived``) and the plotting modules imported; everything it made is released."""
+    from bokeh.document import Document
+    from panel.io.state import set_curdoc
+
+    from auth.access import LOCAL_ACCESS
+    from components.page_view import forget_panel_views, session_scope
+
+    started = time.monotonic()
+    state, doc = DashboardState(page=page), Document()
+    try:
+        with set_curdoc(doc):  # Panel keys its per-document caches (stylesheets) by it
+            create_app(dataset.for_access(LOCAL_ACCESS), state).server_doc(doc)
+    except Exception:  # noqa: BLE001 - only a head start: the first visitor computes it instead
+        log.warning("warming up the %s page failed", page, exc_info=True)
+    finally:
+        session_scope(state).release()
+        forget_panel_views(doc)
+    log.info("landing page drawn once in %.1f s", time.monotonic() - started)
 
 
 def websocket_origins(port: int, allow_hosts: tuple[str, ...] = ()) -> list[str]:

@@ -129,3 +129,24 @@ def test_an_unreachable_database_server_is_one_chinese_line(capsys, tmp_path):
     err = capsys.readouterr().err
     assert err.startswith("错误：无法连接数据库服务器 127.0.0.1:1（数据库“campaign”，用户“hb”）")
     assert "Traceback" not in err and "pw@" not in err
+
+
+def test_a_server_on_a_postgresql_store_signs_in_with_the_accounts_in_that_database(postgresql_database, capsys,
+                                                                                   monkeypatch):
+    import dashboards.app
+    from auth.users import UsersTable
+
+    served: list[dict] = []
+    monkeypatch.setattr(dashboards.app, "serve", lambda **kwargs: served.append(kwargs))
+    monkeypatch.delenv("HAZARDBOARD_USERS", raising=False)
+    url = postgresql_database()
+    shown = url.replace("postgresql://", "postgresql+psycopg://")
+    options = ["serve", "--store", url, "--data", str(FILES[0]), "--address", "0.0.0.0", "--allow-host", "aqw.gz.gov.cn"]
+    assert main(options) != 0  # beyond loopback: no account yet, not started
+    assert f"但数据库“{shown}”的账户表中还没有可以登录的账号" in capsys.readouterr().err and not served
+    UsersTable(url).add("awh", "committee", password=PASSWORD)  # e.g. from another machine
+    assert main(options) == 0
+    signin = served[0]["signin"]
+    assert signin.required and isinstance(signin.users, UsersTable)
+    assert signin.users.verify("awh", PASSWORD).role == "committee"
+    assert f"需要登录（账号保存在数据库“{shown}”的账户表）" in capsys.readouterr().err

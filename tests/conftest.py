@@ -71,7 +71,8 @@ def postgresql_cluster():
     try:
         return postgres.cluster()
     except postgres.PostgresUnavailable as error:
-        pytest.fail(str(error), pytrace=False)
+        reason = str(error)
+    pytest.fail(reason, pytrace=False)
 
 
 @pytest.fixture

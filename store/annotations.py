@@ -124,6 +124,10 @@ class Subject:
         if self.kind == "view":
             object.__setattr__(self, "page", self.page.strip())
             object.__setattr__(self, "query", canonical_query(self.query))
+        for part in needed:  # the columns' lengths: PostgreSQL refuses longer text, SQLite would keep it
+            limit = getattr(annotations.c[part].type, "length", None)
+            if limit is not None and len(getattr(self, part)) > limit:
+                raise ValueError(f"{label}批注的{PART_LABELS[part]}超过 {limit} 个字符。")
 
     @property
     def key(self) -> str:

@@ -86,7 +86,7 @@ files = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("sha256", sa.String(64), nullable=False, unique=True),
     sa.Column("file_name", sa.Text, nullable=False),
-    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),  # a refused file may be over 2 GB (PostgreSQL's integer)
     sa.Column("content", sa.LargeBinary, nullable=False),
     # False for a file refused as too large: its name, size and sha256 are recorded, its bytes
     # are not (content is empty).
@@ -930,8 +930,11 @@ def _migrate(conn: Connection) -> None:
         version = 7
     if version < 8:
         # The accounts table (created empty above; filled by ``hazardboard users`` on a database
-        # URL store), and on PostgreSQL the audit log's TRUNCATE guard.
+        # URL store); on PostgreSQL the audit log's TRUNCATE guard, and a file's size as bigint
+        # (SQLite's integers are 64-bit already).
         _guard_audit_log(conn)
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("ALTER TABLE files ALTER COLUMN size TYPE BIGINT")
         version = 8
     codec = conn.execute(sa.select(schema_info.c.value).where(schema_info.c.key == "codec_format")).scalar()
     if codec != str(CODEC_FORMAT):

@@ -315,6 +315,8 @@ def test_a_tag_is_checked_against_the_list_but_stored_tags_are_always_shown(stor
     (lambda: view_subject("", "unit=会昌县"), "页面视图批注缺少页面"),
     (lambda: Subject("view", page="overview"), "页面视图批注缺少筛选条件"),
     (lambda: Subject("hazard", hazard_id="abc", unit="会昌县"), "隐患批注不需要单位"),
+    (lambda: hazard_subject("a" * 65), "隐患批注的隐患编号超过 64 个字符"),
+    (lambda: view_subject("p" * 65, "unit=会昌县"), "页面视图批注的页面超过 64 个字符"),
 ])
 def test_an_invalid_subject_is_refused_with_a_message(make, message):
     with pytest.raises(ValueError, match=message):

@@ -451,6 +451,20 @@ def test_an_oversized_upload_is_recorded_without_its_bytes(store):
     assert again.status == "skipped" and again.stored_as == "大文件.xlsx"
 
 
+def test_a_refused_file_over_2_gb_is_recorded_with_its_size(store):
+    if store.engine.dialect.name == "postgresql":  # a schema-7 store's integer column is widened
+        with store._write() as conn:
+            conn.exec_driver_sql("ALTER TABLE files ALTER COLUMN size TYPE INTEGER")
+            conn.execute(store_db.schema_info.update().where(store_db.schema_info.c.key == "schema_version").values(value="7"))
+        with Store(store.url) as upgraded, upgraded.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT data_type FROM information_schema.columns "
+                                        "WHERE table_name = 'files' AND column_name = 'size'").scalar() == "bigint"
+    size = 3 * 1024 ** 3  # as ingest_paths gives an oversized file on disk: hashed, never read whole
+    outcome = store._ingest(None, "录像.xlsx", None, store_db._BatchSlot(), sha256="ab" * 32, size=size)
+    assert outcome.status == "rejected" and [i.code for i in outcome.issues] == ["file_too_large"]
+    assert store.files_frame().set_index("file_name").loc["录像.xlsx", "size"] == size
+
+
 def test_the_cli_ingest_hashes_an_oversized_file_without_reading_it_whole(sqlite_store, tmp_path):
     store = sqlite_store  # about reading the file, not storing it
     folder = tmp_path / "in"

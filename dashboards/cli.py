@@ -226,7 +226,7 @@ def _run_serve(args: argparse.Namespace) -> int:
 
     shown_host = args.allow_host[0] if args.allow_host else args.address
     print(f"看板地址：http://{shown_host}:{args.port}/  （会议大屏：/meeting）", file=sys.stderr)
-    print("登录：" + ("需要登录（用户文件 " + str(signin.users.path) + "）" if signin.required else "不需要登录（仅本机访问）"),
+    print("登录：" + ("需要登录（账号保存在" + signin.users.where + "）" if signin.required else "不需要登录（仅本机访问）"),
           file=sys.stderr)
     serve(store=store_location, port=args.port, address=args.address, num_procs=args.num_procs, as_of=as_of, show=args.show,
           upload_limit_mb=args.upload_limit_mb, session_expiry_s=args.session_expiry_s, annotation_tags=annotation_tags,
@@ -258,12 +258,12 @@ def _signin_settings(args: argparse.Namespace, store: Store):
     sign in with (or single sign-on) and without the host names browsers will use."""
     import os
 
-    from auth.users import UsersError, UsersFile, default_users_path
+    from auth.users import UsersError, users_for
     from dashboards.signin import SignIn
 
     if args.signin_hours <= 0:
         raise CommandError("--signin-hours 必须大于 0", EXIT_USAGE)
-    users = UsersFile(Path(args.users) if args.users else default_users_path(args.store))
+    users = users_for(args.store, args.users)
     exposed = not is_loopback(args.address)
     # Behind a reverse proxy the server listens on loopback but the network reaches it: sign-in too.
     required = exposed or args.auth or args.behind_proxy or bool(args.oauth_provider)
@@ -279,7 +279,7 @@ def _signin_settings(args: argparse.Namespace, store: Store):
             where = (f"在 {args.address} 上对网络开放" if exposed else
                      "经反向代理对网络开放（--behind-proxy）" if args.behind_proxy else "要求登录（--auth）")
             raise CommandError(
-                f"看板将{where}，但用户文件 {users.path} 中还没有可以登录的账号，因此未启动。请先添加安委会办公室账号：\n"
+                f"看板将{where}，但{users.where}中还没有可以登录的账号，因此未启动。请先添加安委会办公室账号：\n"
                 f"  hazardboard users add 用户名 --role committee" + (f" --store {args.store}" if args.store else "")
                 + (f" --users {args.users}" if args.users else "") + "\n（按提示输入两次密码），"
                 "或配置单点登录（--oauth-provider）。各单位账号用 --role unit --unit 单位名称 添加。")
@@ -296,8 +296,10 @@ def _campaign_source(args: argparse.Namespace, as_of: dt.date | None = None, wit
         with ProgressBar("读取", always=False) as progress:
             campaign = loaders.load_paths(args.paths, as_of, progress=progress, workers=INGEST_WORKERS)
         return campaign, "所读取的文件中", None
+    from store.campaign_cache import campaign_for
+
     with Store(args.store) as store:
-        campaign = store.campaign(as_of)
+        campaign, _revision = campaign_for(store, as_of)
         annotations = None
         if with_annotations:
             from store.annotations import list_annotations, mark_orphans
@@ -417,8 +419,11 @@ class ProgressBar:
 def _cross_file_findings(store: Store, report: IngestReport, include_skipped: bool) -> list[Issue]:
     """Findings that only appear when files are put together (a cumulative figure falling,
     a unit reporting twice), for the files of this run."""
+    from store.campaign_cache import campaign_for
+
+    # Built once here and kept in the store: running servers take it instead of rebuilding.
+    campaign, _revision = campaign_for(store)
     results = store.results()
-    campaign = loaders.build_campaign(results)
     per_file = {issue for result in results for issue in result.issues}
     names = {o.file_name for o in report.outcomes if o.status != "skipped" or include_skipped}
     return [issue for issue in campaign.issues if issue not in per_file and issue.file in names]

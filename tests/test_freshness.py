@@ -83,9 +83,9 @@ def test_an_ingest_from_the_command_line_reaches_a_running_server(store_location
     run = subprocess.run([str(HAZARDBOARD), "ingest", "--store", store_location, str(SAMPLE / "2023年07月")],
                          capture_output=True, text=True, timeout=300, env={**os.environ, "NO_COLOR": "1"})
     assert run.returncode == 0, run.stderr
-    server.refresh()  # what a session's poll does: returns at once, the work is in a thread
     deadline = time.monotonic() + 10
     while server.snapshot is shown and time.monotonic() < deadline:
+        server.refresh()  # what each session's poll does: returns at once, the work is in a thread
         time.sleep(0.1)
     fresh = server.snapshot
     assert fresh is not shown, "the server did not take the command line's ingest within 10 s"

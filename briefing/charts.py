@@ -48,7 +48,8 @@ ROW_INCHES = 0.24              # one bar of a ranking (8 pt names)
 # The tallest chart an A4 page holds with its caption (24.7 cm of text height): past ~32 units a
 # ranking's bars and names get thinner instead of running off the page (province scale: ~100 units).
 MAX_CHART_INCHES = 8.6
-MIN_NAME_PT = 4.5
+MIN_NAME_PT = 4.5  # as printed; a row of 100 units on MAX_CHART_INCHES is 5.6 pt
+FONT_SCALE = 0.85  # the pack's type size against matplotlib's
 CHART_NAMES = ("counties", "departments", "sectors", "quota", "quota_departments", "enforcement", "map")
 # The file of each chart: numbered as the pack's figures, named by what it shows (Chinese, like the pack).
 CHART_FILES = {
@@ -79,6 +80,8 @@ _render_lock = threading.Lock()
 
 
 QUOTAS = {"quota": QUOTA_COUNTY_HAZARDS, "quota_departments": QUOTA_DEPARTMENT_HAZARDS}
+# Charts with one unit a row (the rankings and the quotas): their height follows the units.
+UNIT_ROWS = ("counties", "departments", "enforcement", *QUOTAS)
 
 
 def chart_title(name: str, lang: str = "zh") -> str:
@@ -114,13 +117,11 @@ def _whole_pixels(inches: float) -> float:
 
 def chart_inches(name: str, element: hv.core.Dimensioned) -> tuple[float, float]:
     """The size of chart ``name`` on the page: the page's width, a height that fits its rows."""
-    if name in ("counties", "departments", "enforcement"):
+    if name in UNIT_ROWS:
         bars = element.get(0) if isinstance(element, hv.Overlay) else element
         return PAGE_WIDTH_INCHES, _whole_pixels(min(MAX_CHART_INCHES, max(2.2, 0.8 + ROW_INCHES * len(bars))))
     if name == "sectors":
         return PAGE_WIDTH_INCHES, _whole_pixels(1.6 + 0.3 * len(element.dimension_values(0, expanded=False)))
-    if name in QUOTAS:
-        return PAGE_WIDTH_INCHES, 3.2
     return PAGE_WIDTH_INCHES, 6.0  # map
 
 
@@ -155,16 +156,18 @@ def briefing_elements(figures: BriefingFigures, lang: str = "zh") -> dict[str, h
 def _sized(name: str, element: hv.core.Dimensioned) -> hv.core.Dimensioned:
     """``element`` at its page size, with the pack's type size; no title (the document's caption names it)."""
     width, height = chart_inches(name, element)
-    options = {"fig_inches": (width, height), "fontscale": 0.85, "title": ""}
+    options = {"fig_inches": (width, height), "fontscale": FONT_SCALE, "title": ""}
     if name != "map":
         options["aspect"] = "auto"
-    if name in QUOTAS:
-        options["fontsize"] = {"xticks": 8}
-    if name in ("counties", "departments", "enforcement"):
+    if name in UNIT_ROWS:
         bars = element.get(0) if isinstance(element, hv.Overlay) else element
         row_inches = (height - 0.8) / max(len(bars), 1)
-        if row_inches < ROW_INCHES:  # squeezed to fit the page: the names shrink with their bars
-            options["fontsize"] = {"yticks": max(MIN_NAME_PT, 8 * row_inches / ROW_INCHES)}
+        options["padding"] = 0  # the value axis has its limits; no empty rows above or below the units
+        if row_inches < ROW_INCHES:  # squeezed to fit the page: the names and values shrink with their bars
+            # Sizes as printed: the pack's font scale applies to them too.
+            options["fontsize"] = {"yticks": max(MIN_NAME_PT, 8 * row_inches / ROW_INCHES) / FONT_SCALE}
+            element = element.opts(hv.opts.Labels(size=max(MIN_NAME_PT, 7 * row_inches / ROW_INCHES) / FONT_SCALE,
+                                                  backend="matplotlib"), clone=True)
     return element.opts(**options, backend="matplotlib", clone=True)
 
 

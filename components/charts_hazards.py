@@ -14,6 +14,7 @@ import holoviews.plotting.mpl  # noqa: F401
 import pandas as pd
 
 import components.chart_style  # noqa: F401  (CJK fonts for matplotlib)
+from components.chart_style import readable_numbers, rows_height
 from components.i18n import register_labels, sector_label, status_label, tr
 from loaders.reference import SECTOR_KEYS
 from metrics.hazards import STATUSES
@@ -33,7 +34,13 @@ SECTOR_COLORS = dict(zip(
 ))
 STATUS_COLORS = {"rectified": "#2e7d32", "in_progress": "#f9a825", "not_started": "#c62828"}
 CHART_HEIGHT = 340
-HEATMAP_HEIGHT = 380  # the sector rows, the rotated unit names and the title
+HEATMAP_HEIGHT = 340
+# Unit charts list one unit a row (``chart_style.ROW_PX`` on screen, this on paper).
+ROW_INCHES = 0.16
+
+
+def _rows_inches(rows: int) -> tuple[float, float]:
+    return 9.0, max(3.0, 1.2 + rows * ROW_INCHES)
 
 
 def _dimensions(lang: str) -> dict[str, hv.Dimension]:
@@ -55,26 +62,36 @@ def _labelled_sectors(counts: pd.DataFrame, lang: str) -> tuple[pd.DataFrame, di
 
 
 def hazards_by_unit_bars(counts: pd.DataFrame, lang: str = "zh") -> hv.Bars:
-    """Hazards per unit stacked by sector, from ``metrics.hazards.unit_sector_counts``."""
+    """Hazards per unit stacked by sector, from ``metrics.hazards.unit_sector_counts``: one unit a row
+    (the frame's first on top), so 100 units stay readable."""
     data, colors = _labelled_sectors(counts, lang)
     dims = _dimensions(lang)
+    rows = data["unit"].nunique()
     # Neither backend can stack an empty frame; an empty selection draws bare axes.
     bars = hv.Bars(data, [dims["unit"], dims["sector"]], dims["count"]).opts(
-        stacked=not data.empty, cmap=colors, xrotation=45, responsive=True, height=CHART_HEIGHT, tools=["hover", "tap"],
+        stacked=not data.empty, cmap=colors, invert_axes=True, invert_yaxis=True, responsive=True,
+        height=rows_height(rows, CHART_HEIGHT), tools=["hover", "tap"], xaxis="top",
         legend_position="right", shared_axes=False, title=tr("chart_by_unit", lang), backend="bokeh",
     )
-    return bars.opts(stacked=not data.empty, xrotation=45, title=tr("chart_by_unit", lang), backend="matplotlib")
+    bars = bars.opts(stacked=not data.empty, invert_axes=True, invert_yaxis=True, fig_inches=_rows_inches(rows),
+                     aspect="auto", title=tr("chart_by_unit", lang), backend="matplotlib")
+    return readable_numbers(bars)
 
 
 def unit_sector_heatmap(counts: pd.DataFrame, lang: str = "zh") -> hv.HeatMap:
-    """Hazards per unit (x, in the frame's order) and sector (y), from ``metrics.hazards.unit_sector_counts``."""
+    """Hazards per unit (rows, in the frame's order, first on top) and sector (columns), from
+    ``metrics.hazards.unit_sector_counts``: one unit a row, so 100 units stay readable."""
     data, _colors = _labelled_sectors(counts, lang)
     dims = _dimensions(lang)
-    heatmap = hv.HeatMap(data, [dims["unit"], dims["sector"]], dims["count"]).opts(
-        cmap="Reds", colorbar=True, xrotation=45, invert_yaxis=True, responsive=True, height=HEATMAP_HEIGHT,
-        tools=["hover", "tap"], shared_axes=False, title=tr("chart_heatmap", lang), backend="bokeh",
+    rows = data["unit"].nunique()
+    heatmap = hv.HeatMap(data, [dims["sector"], dims["unit"]], dims["count"]).opts(
+        cmap="Reds", colorbar=True, colorbar_position="top", invert_yaxis=True, responsive=True,
+        height=rows_height(rows, HEATMAP_HEIGHT), xaxis="top", tools=["hover", "tap"], shared_axes=False,
+        title=tr("chart_heatmap", lang), backend="bokeh",
     )
-    return heatmap.opts(cmap="Reds", colorbar=True, xrotation=45, title=tr("chart_heatmap", lang), backend="matplotlib")
+    heatmap = heatmap.opts(cmap="Reds", colorbar=True, invert_yaxis=True, xrotation=45, fig_inches=_rows_inches(rows),
+                           aspect="auto", title=tr("chart_heatmap", lang), backend="matplotlib")
+    return readable_numbers(heatmap)
 
 
 def status_over_time_bars(counts: pd.DataFrame, lang: str = "zh") -> hv.Bars:
@@ -87,7 +104,8 @@ def status_over_time_bars(counts: pd.DataFrame, lang: str = "zh") -> hv.Bars:
         stacked=not data.empty, cmap=colors, xrotation=45, responsive=True, height=CHART_HEIGHT, tools=["hover"],
         legend_position="right", shared_axes=False, title=tr("chart_status_over_time", lang), backend="bokeh",
     )
-    return bars.opts(stacked=not data.empty, xrotation=45, title=tr("chart_status_over_time", lang), backend="matplotlib")
+    return readable_numbers(
+        bars.opts(stacked=not data.empty, xrotation=45, title=tr("chart_status_over_time", lang), backend="matplotlib"))
 
 
 def sector_status_bars(counts: pd.DataFrame, lang: str = "zh") -> hv.Bars:
@@ -104,5 +122,7 @@ def sector_status_bars(counts: pd.DataFrame, lang: str = "zh") -> hv.Bars:
         stacked=not data.empty, cmap=colors, invert_axes=True, invert_yaxis=True, responsive=True, height=CHART_HEIGHT,
         tools=["hover"], legend_position="right", shared_axes=False, title=tr("chart_sector_status", lang), backend="bokeh",
     )
-    return bars.opts(stacked=not data.empty, invert_axes=True, invert_yaxis=True, color=hv.Cycle(list(colors.values())),
-                     edgecolor="none", legend_position="top", xlabel="", title=tr("chart_sector_status", lang), backend="matplotlib")
+    return readable_numbers(
+        bars.opts(stacked=not data.empty, invert_axes=True, invert_yaxis=True, color=hv.Cycle(list(colors.values())),
+                  edgecolor="none", legend_position="top", xlabel="", title=tr("chart_sector_status", lang),
+                  backend="matplotlib"))

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 import components.chart_style  # noqa: F401  (CJK fonts for matplotlib)
-from components.chart_style import bar_colours
+from components.chart_style import bar_colours, readable_numbers
 from components.i18n import indicator_label, register_labels, tr, unit_type_label
 from loaders.reference import INDICATOR_BY_KEY
 
@@ -113,8 +113,11 @@ def unit_ranking_chart(values: pd.DataFrame, key: str, lang: str = "zh", selecte
         period=frame["period"].fillna(tr("ind_not_reported", lang)),
     )
     bars = hv.Bars(plot_frame, unit_dim, [value_dim, "colour", hv.Dimension("period", label=tr("ind_period", lang))])
-    bars = _styled(bars, {"color": "colour", "invert_axes": True, "title": title, "xlabel": "", "padding": (0, 0.12)},
-                   {"tools": ["tap"], "hover_tooltips": [(unit_dim.label, "@unit"), (value_dim.label, "@value"),
+    # Room right of the longest bar for its value label (a padding of the overlay left it cut off).
+    shown = frame["value"].dropna()
+    limits = (min(0.0, float(shown.min()) if len(shown) else 0.0) * 1.2, max(float(shown.max()) if len(shown) else 0.0, 1.0) * 1.2)
+    bars = _styled(bars, {"color": "colour", "invert_axes": True, "title": title, "xlabel": "", "ylim": limits},
+                   {"tools": ["tap"], "hover_tooltips": [(unit_dim.label, "@unit"), (value_dim.label, "@{value}{0,0.[00]}"),
                                                           (tr("ind_period", lang), "@period")],
                     "height": _height(len(frame)), "responsive": True, "line_alpha": 0,
                     "nonselection_alpha": 1.0, "toolbar": None, "default_tools": [], "show_grid": True})
@@ -124,7 +127,7 @@ def unit_ranking_chart(values: pd.DataFrame, key: str, lang: str = "zh", selecte
                                                      "text_color": "#37474f"})
     labels = labels.opts(horizontalalignment="left", size=7, color="#37474f", hooks=[_labels_on_categories],
                          backend="matplotlib")
-    return bars * labels
+    return readable_numbers(bars * labels)
 
 
 def increments_chart(by_period: pd.DataFrame, key: str, lang: str = "zh") -> hv.Overlay:
@@ -153,7 +156,7 @@ def increments_chart(by_period: pd.DataFrame, key: str, lang: str = "zh") -> hv.
     markers = hv.Scatter(flagged, period_dim, [hv.Dimension("y", label=value_dim.label),
                                                hv.Dimension("decreases", label=tr("ind_decreases", lang))])
     markers = _styled(markers, {"color": DECREASE_COLOUR, "marker": "v"}, {"size": 14, "tools": ["hover"]})
-    return bars * markers
+    return readable_numbers(bars * markers)
 
 
 def increments_heatmap(increments: pd.DataFrame, key: str, lang: str = "zh") -> hv.Overlay:
@@ -183,7 +186,7 @@ def increments_heatmap(increments: pd.DataFrame, key: str, lang: str = "zh") -> 
     text = text.where(frame["gap_text"] == "", text + "*")
     labels = hv.Labels(frame.assign(text=text), [period_dim, unit_dim], "text")
     labels = _styled(labels, {}, {"text_font_size": "8pt", "text_color": "#263238"})
-    return heatmap * labels
+    return readable_numbers(heatmap * labels)
 
 
 def comparison_chart(frame: pd.DataFrame, key: str, lang: str = "zh", value: str = "increment") -> hv.Bars:
@@ -194,9 +197,9 @@ def comparison_chart(frame: pd.DataFrame, key: str, lang: str = "zh", value: str
     measure = "ind_increment" if value == "increment" else "ind_cumulative"
     bars = hv.Bars(frame, [hv.Dimension("period", label=tr("ind_period", lang)), hv.Dimension("unit", label=tr("ind_unit", lang))],
                    hv.Dimension("value", label=value_axis_label(key, lang, measure)))
-    return _styled(bars, {"show_legend": True}, {"tools": ["hover"], "height": 340, "responsive": True,
-                                                 "multi_level": False, "legend_position": "right",
-                                                 "cmap": "Category10", "toolbar": None, "default_tools": []})
+    return readable_numbers(_styled(bars, {"show_legend": True}, {"tools": ["hover"], "height": 340, "responsive": True,
+                                                                  "multi_level": False, "legend_position": "right",
+                                                                  "cmap": "Category10", "toolbar": None, "default_tools": []}))
 
 
 def spot_check_heatmap(matrix: pd.DataFrame, lang: str = "zh", measure: str = "count") -> hv.Overlay:
@@ -216,7 +219,7 @@ def spot_check_heatmap(matrix: pd.DataFrame, lang: str = "zh", measure: str = "c
     text = frame[measure].map(lambda v: "" if pd.isna(v) else f"{v:.{decimals}f}")
     labels = hv.Labels(frame.assign(text=text), [category_dim, unit_dim], "text")
     labels = _styled(labels, {}, {"text_font_size": "8pt", "text_color": "#263238"})
-    return heatmap * labels
+    return readable_numbers(heatmap * labels)
 
 
 def spot_check_trend_chart(by_period: pd.DataFrame, lang: str = "zh") -> hv.Bars:
@@ -226,6 +229,6 @@ def spot_check_trend_chart(by_period: pd.DataFrame, lang: str = "zh") -> hv.Bars
                            hv.Dimension("category_label", label=tr("ind_category", lang))],
                    [hv.Dimension("increment", label=tr("ind_increment", lang) + "（" + tr("ind_count", lang) + "）"),
                     hv.Dimension("checked", label=tr("ind_checked", lang))])
-    return _styled(bars, {"stacked": True, "show_legend": True, "color": hv.Cycle("Category10")},
-                   {"tools": ["hover"], "height": 340, "responsive": True, "legend_position": "right",
-                    "toolbar": None, "default_tools": []})
+    return readable_numbers(_styled(bars, {"stacked": True, "show_legend": True, "color": hv.Cycle("Category10")},
+                                    {"tools": ["hover"], "height": 340, "responsive": True, "legend_position": "right",
+                                     "toolbar": None, "default_tools": []}))

@@ -14,7 +14,7 @@ import holoviews.plotting.mpl  # noqa: F401
 import pandas as pd
 
 import components.chart_style  # noqa: F401  (CJK fonts for matplotlib)
-from components.chart_style import bar_colours
+from components.chart_style import bar_colours, readable_numbers, rows_height
 from components.i18n import register_labels, tr
 
 STAGE_COLORS = ("#ef9a9a", "#ffcc80", "#90caf9", "#a5d6a7")
@@ -23,6 +23,8 @@ MET_COLOR = "#2e7d32"
 TODAY_COLOR = "#b71c1c"
 DEADLINE_COLOR = "#546e7a"
 MILESTONE_COLOR = "#6a1b9a"
+
+QUOTA_CHART_HEIGHT = 300
 
 # Rows of the timeline, bottom to top (y of the row's centre).
 _MILESTONE_ROW, _DEADLINE_ROW, _STAGE_ROW = 0.5, 1.5, 2.5
@@ -157,7 +159,8 @@ def campaign_timeline(
 
 
 def quota_bars(progress: pd.DataFrame, quota: int, lang: str = "zh") -> hv.Overlay:
-    """Hazards each unit found in a quarter against the quota line; units behind in red.
+    """Hazards each unit found in a quarter against the quota line; units behind in red. One unit a
+    row (the frame's first on top): the chart grows with the units, so 100 stay readable.
 
     ``progress`` holds rows of ``metrics.overview.quarter_progress`` (unit,
     hazards_found, behind_hazards, missing_periods); a unit that filed no form shows
@@ -179,12 +182,14 @@ def quota_bars(progress: pd.DataFrame, quota: int, lang: str = "zh") -> hv.Overl
     bars = _styled(
         hv.Bars(frame, ("unit", tr("ov_unit", lang)), [("found", tr("ov_quarter_found", lang)), ("status", tr("ov_quota_status", lang)),
                                                            ("missing", tr("ov_missing_months", lang))]),
-        bokeh={"tools": ["hover"], "responsive": True, "height": 300, "toolbar": None, "line_color": None},
-        matplotlib={"fig_inches": (8, 3.5), "aspect": "auto", "edgecolor": "none",
-                    "hooks": [bar_colours(hv.dim("status").categorize(colors, default=BEHIND_COLOR))]},
-        color=hv.dim("status").categorize(colors, default=BEHIND_COLOR), xrotation=45, xlabel="",
+        bokeh={"tools": ["hover"], "responsive": True, "height": rows_height(len(frame), QUOTA_CHART_HEIGHT), "toolbar": None,
+               "line_color": None, "xaxis": "top"},
+        matplotlib={"edgecolor": "none", "hooks": [bar_colours(hv.dim("status").categorize(colors, default=BEHIND_COLOR))]},
+        color=hv.dim("status").categorize(colors, default=BEHIND_COLOR), invert_axes=True, invert_yaxis=True, xlabel="",
         ylim=(0, max(float(frame["found"].max()) if not frame.empty else 0, quota) * 1.15),
     )
     quota_line = _styled(hv.HLine(quota), bokeh={"line_width": 2, "line_dash": "dashed"},
                          matplotlib={"linewidth": 2, "linestyle": "dashed"}, color=BEHIND_COLOR)
-    return _scroll_page(bars * quota_line)
+    overlay = _scroll_page(bars * quota_line).opts(fig_inches=(8, max(3.5, 0.8 + 0.16 * len(frame))), aspect="auto", padding=0,
+                                                  backend="matplotlib")
+    return readable_numbers(overlay)

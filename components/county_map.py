@@ -32,6 +32,7 @@ from holoviews.core.spaces import Callable
 from matplotlib.path import Path as PolygonPath
 
 import components.chart_style  # noqa: F401  (CJK fonts for matplotlib)
+from components.chart_style import readable_numbers
 from components.data import CampaignSnapshot, SharedCampaign
 from components.i18n import register_labels, tr
 from components.kpi import format_count, latest_for, report_period
@@ -201,13 +202,13 @@ def county_choropleth(
     })
     on_dark_fill = (values / max(top, 1.0)).fillna(0).to_numpy() > DARK_FILL_SHARE
     labels = _labels(label_frame[~on_dark_fill], LABEL_COLOR) * _labels(label_frame[on_dark_fill], LABEL_ON_DARK_COLOR)
-    return (counties * outline * labels).opts(
+    return readable_numbers((counties * outline * labels).opts(
         frame_height=MAP_HEIGHT_PX, frame_width=frame_width, xaxis=None, yaxis=None, show_grid=False,
         toolbar=None, xlim=xlim, ylim=ylim, backend="bokeh",
     ).opts(
         fig_inches=7, aspect="equal", xaxis=None, yaxis=None, xlim=xlim, ylim=ylim,
         backend="matplotlib",
-    )
+    ))
 
 
 # The map ignores the unit part of the filter (it shows every county); a unit change only moves the outline.

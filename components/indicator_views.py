@@ -17,6 +17,7 @@ import panel as pn
 import param
 
 from components import charts_indicators as charts
+from components.chart_style import scrolled
 from components.data import CampaignSnapshot, SharedCampaign
 from components.html_text import choice_options, text as html_text
 from components.i18n import indicator_label, register_labels, tabulator_locale, tr, unit_type_label
@@ -215,7 +216,8 @@ class IndicatorExplorer(PageView):
                 self.state.toggle_unit(units[index[0]])
 
         selection.add_subscriber(toggle)
-        return chart_pane(chart, css_classes=[f"hb-ranking-{title_key}"])
+        # One unit a row: at province scale (87 counties and zones) the ranking scrolls within its box.
+        return scrolled(chart_pane(chart, css_classes=[f"hb-ranking-{title_key}"]))
 
     def rankings(self) -> pn.viewable.Viewable:
         """Counties and zones beside departments, each only when its form carries the indicator."""
@@ -240,8 +242,8 @@ class IndicatorExplorer(PageView):
             chart_pane(charts.increments_chart(by_period, self.key, lang), css_classes=["hb-increments"]),
             heading("ind_by_unit_month", lang),
             pn.pane.Markdown(tr("ind_heatmap_note", lang), margin=(0, 10), styles={"color": "#607d8b"}),
-            chart_pane(self._marked(charts.increments_heatmap(increments, self.key, lang), increments),
-                       css_classes=["hb-increments-heatmap"]),
+            scrolled(chart_pane(self._marked(charts.increments_heatmap(increments, self.key, lang), increments),
+                                css_classes=["hb-increments-heatmap"])),
         ]
         found = increments[increments["decrease"]]
         if not found.empty:
@@ -368,7 +370,8 @@ class SpotCheckView(PageView):
         matrix = derived(self.snapshot, scope_of(self.state), metrics.spot_check_matrix)
         if matrix.empty:
             return message("ind_no_values", self.state.lang)
-        return chart_pane(charts.spot_check_heatmap(matrix, self.state.lang, self.measure), css_classes=["hb-spot-heatmap"])
+        return scrolled(chart_pane(charts.spot_check_heatmap(matrix, self.state.lang, self.measure),
+                                   css_classes=["hb-spot-heatmap"]))
 
     def over_time(self) -> pn.viewable.Viewable:
         by_period = derived(self.snapshot, scope_of(self.state), metrics.spot_checks_by_period)
@@ -408,5 +411,7 @@ class MediaColumnView(PageView):
                             sizing_mode="stretch_width", css_classes=["hb-media-columns"])
 
     def __panel__(self) -> pn.viewable.Viewable:
-        return pn.Column(heading("ind_media_title", self.state.lang), self.refreshed(self.chips, (self.state, SCOPE_PARAMS)),
+        # A chip per county and zone: at province scale (87) they scroll within a box.
+        return pn.Column(heading("ind_media_title", self.state.lang),
+                         scrolled(self.refreshed(self.chips, (self.state, SCOPE_PARAMS)), "hb-media-scroll", 320),
                          sizing_mode="stretch_width")

@@ -15,6 +15,7 @@ import pandas as pd
 import panel as pn
 import param
 
+from components.chart_style import scrolled
 from components.charts_overview import missing_months_text, quota_bars
 from components.data import CampaignSnapshot, SharedCampaign
 from components.i18n import register_labels, tabulator_locale, tr
@@ -193,7 +194,8 @@ class QuotaProgress(PageView):
         self.charts = {group: pn.pane.HoloViews(sizing_mode="stretch_width", linked_axes=False, css_classes=[f"hb-quota-{group}"])
                        for group in ("local", "department")}
         # Shown and hidden through a box: toggling ``visible`` on a HoloViews pane itself fails in Panel 1.9.
-        self.chart_boxes = {group: pn.Column(chart, sizing_mode="stretch_width") for group, chart in self.charts.items()}
+        # One unit a row: at province scale (87 counties and zones) the chart scrolls within the box.
+        self.chart_boxes = {group: scrolled(chart, f"hb-quota-scroll-{group}") for group, chart in self.charts.items()}
         self._titles = {group: pn.pane.Markdown(margin=(0, 10)) for group in self.charts}
         self._empty = {group: pn.pane.HTML(margin=(0, 10)) for group in self.charts}
         self._summary = pn.pane.HTML(sizing_mode="stretch_width", margin=(0, 10))

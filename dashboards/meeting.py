@@ -34,6 +34,10 @@ from metrics.map import unit_figures
 SLIDES = ("overview", "ranking", "map", "hazards", "enforcement")
 TOP_ROWS = 10
 MAP_HEIGHT_PX = 760
+# The enforcement screen ranks the units with most penalties, this many (and every unit of the
+# filter): a room reads ~20 bars in large type on one screen; the full ranking is on the dashboard.
+TOP_UNITS = 20
+MEETING_ROW_PX = 34
 
 register_labels({
     "mt_overview": ("工作总览", "Overview"),
@@ -63,6 +67,8 @@ register_labels({
     "mt_value": ("数量", "Count"),
     "mt_change": ("变化", "Change"),
     "mt_level": ("督办层级", "Level"),
+    "mt_top_units": ("前 {shown} 名（共 {total} 个单位）", "Top {shown} of {total} units"),
+    "mt_full_ranking": ("全部单位见看板「执法」页 ↗", "All units: the dashboard's Enforcement page ↗"),
 })
 
 MEETING_CSS = """
@@ -82,6 +88,8 @@ MEETING_CSS = """
 .hb-big-table td.hb-down { color: var(--hb-red); font-weight: 700; }
 .hb-panel-title { font-size: 32px; font-weight: 700; color: #000; margin: 8px 0 12px; }
 .hb-empty { font-size: 30px; color: #424242; padding: 24px; }
+.hb-top-note { font-size: 24px; color: #424242; }
+.hb-top-note a { color: var(--hb-red); margin-left: 24px; }
 """
 
 
@@ -237,10 +245,22 @@ class MeetingScreen(pn.viewable.Viewer):
         values = indicators.unit_values(frame, "penalties")
         if values.empty:
             return _html(f'<div class="hb-empty">{text(tr("no_data", lang))}</div>')
-        # Every unit stays on the chart, as on the dashboard; the filtered ones keep their colour.
-        chart = unit_ranking_chart(values, "penalties", lang, selected=spec.units).opts(fontscale=1.5, responsive=True, backend="bokeh")
-        return pn.pane.HoloViews(chart, backend="bokeh", linked_axes=False, sizing_mode="stretch_width",
+        # The units with most penalties (and the filtered ones, in their colour) in type a room can
+        # read; at province scale (100 units) the others are one click away on the dashboard.
+        shown = values[(values.index < TOP_UNITS) | values["unit"].isin(spec.units)]
+        chart = unit_ranking_chart(shown, "penalties", lang, selected=spec.units).opts(
+            fontscale=1.5, responsive=True, height=len(shown) * MEETING_ROW_PX + 110, backend="bokeh")
+        pane = pn.pane.HoloViews(chart, backend="bokeh", linked_axes=False, sizing_mode="stretch_width",
                                  margin=(10, 32), css_classes=["hb-meeting-enforcement"])
+        if len(shown) == len(values):
+            return pane
+        # The dashboard's enforcement page with this screen's filters (the query string less the slide).
+        link = ("<a class=\"hb-full-ranking\" href=\"./?page=enforcement\" target=\"_blank\" onclick=\"const q = new "
+                "URLSearchParams(window.location.search); q.delete('slide'); q.set('page', 'enforcement'); "
+                f"this.href = './?' + q.toString()\">{text(tr('mt_full_ranking', lang))}</a>")
+        note = text(tr("mt_top_units", lang).format(shown=len(shown), total=len(values)))
+        return pn.Column(_html(f'<div class="hb-top-note">{note}{link}</div>', margin=(0, 32)), pane,
+                         sizing_mode="stretch_width")
 
     def _slide(self) -> pn.viewable.Viewable:
         lang, name = self.state.lang, SLIDES[self.state.slide]

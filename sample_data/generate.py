@@ -158,6 +158,11 @@ SCALES = {
     # held aside); "8月底前" is left to the campaign scale, whose generator checks the year rule.
     "province": Scale("province", _periods("2023-05", 8), 1000, 1000,
                       ("date", "date", "dotted", "slashed", "chinese", "long_term"), False, synthetic_counties=66),
+    # The province's 100 units over the campaign's last five months (the planted findings name the
+    # fifth), a few dozen hazards each: the browser tests' province-scale pages
+    # (tests/browser/test_province_scale.py) in seconds.
+    "province-quick": Scale("province-quick", _periods("2023-08", 5), 30, 30, ("date", "dotted", "long_term"), False,
+                            synthetic_counties=66),
 }
 CAMPAIGN_DEPARTMENTS = DEPARTMENTS[:8]
 CAMPAIGN_ZONES = ZONES[:2]

@@ -14,6 +14,7 @@ from bokeh.plotting import figure as Figure
 from panel.models.tabulator import CellClickEvent
 
 from components.charts_hazards import (
+    CHART_HEIGHT,
     hazards_by_unit_bars,
     status_over_time_bars,
     unit_sector_heatmap,
@@ -248,6 +249,11 @@ def _data(figure: Figure) -> dict:
     return figure.renderers[0].data_source.data
 
 
+def _units(figure: Figure) -> list[str]:
+    """The units a unit chart lists down its side, top first (Bokeh's first factor is at the bottom)."""
+    return list(figure.y_range.factors)[::-1]
+
+
 def _tap(figure: Figure, row: int) -> None:
     """What a click on a glyph does: the browser selects its row of the data source."""
     figure.renderers[0].data_source.selected.indices = [row]
@@ -259,9 +265,9 @@ def test_page_charts_follow_the_filter(shared, state):
     assert set(charts) == {"hb-chart-by-unit", "hb-chart-heatmap", "hb-chart-status"}
     state.unit_type = "department"
     selection = HazardSelection.for_session(state, shared)
-    assert set(charts["hb-chart-by-unit"].x_range.factors) == set(selection.hazards["unit"])
-    assert all(unit.startswith("市") for unit in charts["hb-chart-by-unit"].x_range.factors)
-    assert set(charts["hb-chart-heatmap"].x_range.factors) == set(selection.hazards["unit"])
+    assert set(_units(charts["hb-chart-by-unit"])) == set(selection.hazards["unit"])
+    assert all(unit.startswith("市") for unit in _units(charts["hb-chart-by-unit"]))
+    assert set(_units(charts["hb-chart-heatmap"])) == set(selection.hazards["unit"])
     bars = _data(charts["hb-chart-by-unit"])
     assert sum(sum(bars[column]) for column in bars if column != "x") == len(selection.hazards)
     statuses = _data(charts["hb-chart-status"])
@@ -272,18 +278,18 @@ def test_page_charts_follow_the_filter(shared, state):
 def test_units_keep_the_dataset_order_whatever_the_filter(shared, state, campaign):
     page = hazards_page.build(state, shared.snapshot, shared)
     bars = _page_charts(page)["hb-chart-by-unit"]
-    everything = list(bars.x_range.factors)
+    everything = _units(bars)
     assert everything == list(unit_sector_counts(campaign.unique_hazards)["unit"].unique())
     # A hazard filter keeps every unit's column: the units left without hazards show empty.
     state.overdue_only = True
     overdue = campaign.unique_hazards[campaign.unique_hazards["overdue"]]
-    assert list(bars.x_range.factors) == everything
+    assert _units(bars) == everything
     data = _data(bars)
     totals = dict(zip(data["x"], np.sum([data[column] for column in data if column != "x"], axis=0), strict=True))
     assert totals == {unit: int((overdue["unit"] == unit).sum()) for unit in everything}
     one = campaign.unique_hazards.iloc[0]
     state.param.update(overdue_only=False, search=one["enterprise"])
-    assert list(bars.x_range.factors) == everything
+    assert _units(bars) == everything
     data = _data(bars)
     totals = dict(zip(data["x"], np.sum([data[column] for column in data if column != "x"], axis=0), strict=True))
     assert totals[one["unit"]] > 0 and sum(value == 0 for value in totals.values()) == len(everything) - 1
@@ -291,8 +297,8 @@ def test_units_keep_the_dataset_order_whatever_the_filter(shared, state, campaig
     # The unit filters narrow the columns, in the same order.
     state.unit_type = "county"
     counties = set(campaign.unique_hazards.loc[campaign.unique_hazards["unit_type"] == "county", "unit"])
-    assert list(bars.x_range.factors) == [unit for unit in everything if unit in counties]
-    assert list(_page_charts(page)["hb-chart-heatmap"].x_range.factors) == list(bars.x_range.factors)
+    assert _units(bars) == [unit for unit in everything if unit in counties]
+    assert _units(_page_charts(page)["hb-chart-heatmap"]) == _units(bars)
 
 
 def test_bars_and_heatmap_share_one_count_per_filter_change(shared, state, monkeypatch):
@@ -314,17 +320,22 @@ def test_charts_update_their_figures_in_place(shared, state):
     page = hazards_page.build(state, shared.snapshot, shared)
     page.get_root(Document())
     before = _page_charts(page)
-    assert len(before["hb-chart-by-unit"].x_range.factors) > 1
-    sectors = list(before["hb-chart-heatmap"].y_range.factors)
-    height = before["hb-chart-heatmap"].height
-    state.units = ["章贡区"]
+    assert len(_units(before["hb-chart-by-unit"])) > 1
+    sectors = list(before["hb-chart-heatmap"].x_range.factors)
+    heights = {name: before[name].height for name in before}
+    # One unit a row: 29 units make the unit charts taller than their minimum.
+    assert heights["hb-chart-by-unit"] == heights["hb-chart-heatmap"] > CHART_HEIGHT
+    state.search = "消防"  # a filter that keeps the units keeps the charts' rows and heights
+    assert {name: _page_charts(page)[name].height for name in before} == heights
+    state.param.update(search="", units=["章贡区"])
     after = _page_charts(page)
     assert all(after[name] is before[name] for name in before)
-    assert list(after["hb-chart-by-unit"].x_range.factors) == ["章贡区"]
-    assert list(after["hb-chart-heatmap"].x_range.factors) == ["章贡区"]
-    # Every sector stays a row, so the heatmap keeps its height (the page below it does not move).
-    assert list(after["hb-chart-heatmap"].y_range.factors) == sectors and len(sectors) == 11
-    assert after["hb-chart-heatmap"].height == height
+    assert _units(after["hb-chart-by-unit"]) == ["章贡区"]
+    assert _units(after["hb-chart-heatmap"]) == ["章贡区"]
+    # Every sector stays a column; the unit charts shrink to their minimum with the units.
+    assert list(after["hb-chart-heatmap"].x_range.factors) == sectors and len(sectors) == 11
+    assert after["hb-chart-heatmap"].height == after["hb-chart-by-unit"].height == CHART_HEIGHT
+    assert after["hb-chart-status"].height == heights["hb-chart-status"]
 
 
 def test_clicking_a_bar_or_a_heatmap_cell_filters_to_it(shared, state):
@@ -381,4 +392,4 @@ def test_page_speaks_english_on_request(shared, state):
     table = next(view for view in page.select(pn.widgets.Tabulator))
     assert table.titles["enterprise"] == "Enterprise (project)"
     bars = _page_charts(page)["hb-chart-by-unit"]
-    assert bars.xaxis[0].axis_label == "Units" and "Fire" in _data(bars)
+    assert bars.yaxis[0].axis_label == "Units" and "Fire" in _data(bars)

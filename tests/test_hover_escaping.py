@@ -75,10 +75,10 @@ def figures(shared, campaign) -> dict:
     sectors = {key: sector_label(key) for key in SECTOR_COLORS}
     drawn["live bars"] = StackedBarChart(
         frames.param.counts, x="x", stack="sector", labels=sectors, colors=SECTOR_COLORS, title="", x_label="单位",
-        stack_label="行业领域", y_label="隐患数", height=300).figure
+        stack_label="行业领域", y_label="隐患数", height=300, horizontal=True).figure
     drawn["live heatmap"] = HeatmapChart(
         frames.param.counts, x="x", y="sector", y_labels=sectors, title="", x_label="单位", y_label="行业领域",
-        value_label="隐患数", height=300).figure
+        value_label="隐患数", height=300, horizontal=True).figure
     drawn["live status bars"] = StackedBarChart(
         frames.param.statuses, x="period", stack="status", labels={"in_progress": "整改中"},
         colors={"in_progress": "#f9a825"}, title="", x_label="月份", stack_label="状态", y_label="隐患数", height=300).figure

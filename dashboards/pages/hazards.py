@@ -13,6 +13,7 @@ import panel as pn
 import param
 from param.parameterized import batch_call_watchers
 
+from components import chart_style
 from components.charts_hazards import CHART_HEIGHT, HEATMAP_HEIGHT, SECTOR_COLORS, STATUS_COLORS
 from components.data import CampaignSnapshot, SharedCampaign
 from components.filters import HazardSelection, hazard_index
@@ -93,11 +94,14 @@ def _unit_types_in_order(unique: pd.DataFrame) -> dict[str, str]:
     return {unit: unit_type[unit] for unit in unit_sector_counts(unique)["unit"].unique()}
 
 
-def _with_empty_state(chart: LiveChart, figures: HazardFigures, lang: str, lifecycle: Lifecycle) -> pn.viewable.Viewable:
-    """The chart, or the empty state when the filter leaves no hazard."""
+def _with_empty_state(chart: LiveChart, figures: HazardFigures, lang: str, lifecycle: Lifecycle,
+                      scrolled: bool = False) -> pn.viewable.Viewable:
+    """The chart (in a box that scrolls past ``chart_style.SCROLL_MAX_PX`` when ``scrolled``: the unit
+    charts list one unit a row, taller than the screen at province scale), or the empty state when
+    the filter leaves no hazard."""
     empty = pn.pane.Alert(tr("no_data", lang), alert_type="light", visible=not figures.has_rows)
     lifecycle.follow(figures, ("has_rows",), lambda: setattr(empty, "visible", not figures.has_rows))
-    return pn.Column(chart, empty, sizing_mode="stretch_width")
+    return pn.Column(chart_style.scrolled(chart) if scrolled else chart, empty, sizing_mode="stretch_width")
 
 
 def build(state: DashboardState, snapshot: CampaignSnapshot, shared: SharedCampaign) -> pn.viewable.Viewable:
@@ -126,14 +130,15 @@ def build(state: DashboardState, snapshot: CampaignSnapshot, shared: SharedCampa
         title=tr("chart_by_unit", lang), x_label=tr("units", lang), stack_label=tr("sectors", lang),
         y_label=tr("hazard_count", lang),
         height=CHART_HEIGHT, on_tap=filter_unit, css_class="hb-chart-by-unit", visible=shown,
-        x_factors=figures.param.units, lifecycle=lifecycle)
-    # Units across, as in the bars above it, and every sector down: the heatmap keeps its
-    # height whatever the filter, so a change never re-lays out the page below it.
+        x_factors=figures.param.units, lifecycle=lifecycle, horizontal=True)
+    # Units down the side, in the order of the bars above, and every sector across. Both charts
+    # change height only when the unit filters change the units (the rows stay otherwise), so a
+    # filter change repaints them without laying out the page again.
     heatmap = HeatmapChart(
         figures.param.unit_sector, x="unit", y="sector", y_labels=sectors, title=tr("chart_heatmap", lang),
         x_label=tr("units", lang), y_label=tr("sectors", lang), value_label=tr("hazard_count", lang),
         height=HEATMAP_HEIGHT, on_tap=filter_unit_and_sector, css_class="hb-chart-heatmap", visible=shown,
-        x_factors=figures.param.units, lifecycle=lifecycle)
+        x_factors=figures.param.units, lifecycle=lifecycle, horizontal=True)
     statuses = StackedBarChart(
         figures.param.statuses, x="period", stack="status", labels={key: status_label(key, lang) for key in STATUSES},
         colors=STATUS_COLORS, title=tr("chart_status_over_time", lang), x_label=tr("period", lang),
@@ -144,8 +149,8 @@ def build(state: DashboardState, snapshot: CampaignSnapshot, shared: SharedCampa
     return pn.Column(
         _summary(selection, snapshot, lang, lifecycle),
         pn.pane.Markdown(tr("chart_click_hint", lang), styles={"color": "#666"}, margin=(0, 10)),
-        _with_empty_state(bars, figures, lang, lifecycle),
-        _with_empty_state(heatmap, figures, lang, lifecycle),
+        _with_empty_state(bars, figures, lang, lifecycle, scrolled=True),
+        _with_empty_state(heatmap, figures, lang, lifecycle, scrolled=True),
         _with_empty_state(statuses, figures, lang, lifecycle),
         pn.Row(HazardTable(state=state, selection=selection, shared=shared),
                HazardDetail(state=state, snapshot=snapshot, shared=shared),

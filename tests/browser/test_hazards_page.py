@@ -18,16 +18,20 @@ SUMMARY = re.compile(r"共 (\d+) 条隐患")
 # Screen position of a category on a Bokeh chart: walks the rendered views to the plot
 # whose axes hold the factors and converts them with the plot's own scales.
 FACTOR_POSITION_JS = """
-([xFactor, yFactor]) => {
+([unit, sector]) => {
+  // The unit charts list the units down the side: the bars (no categories across) and the
+  // heatmap (the sectors across). The point is on the unit's row: at the start of its bar, or in
+  // the sector's cell; the plot is scrolled into view first (its box scrolls within the page).
   let found = null;
   function walk(view) {
     if (found || view == null) return;
     const model = view.model;
-    if (view.frame && model.x_range && model.x_range.factors && model.x_range.factors.includes(xFactor)
-        && (yFactor === null ? !model.y_range.factors : (model.y_range.factors && model.y_range.factors.includes(yFactor)))) {
+    if (view.frame && model.y_range && model.y_range.factors && model.y_range.factors.includes(unit)
+        && (sector === null ? !model.x_range.factors : (model.x_range.factors && model.x_range.factors.includes(sector)))) {
+      view.canvas_view.el.scrollIntoView({block: "start"});
       const rect = view.canvas_view.el.getBoundingClientRect();
-      const y = yFactor === null ? view.frame.bbox.bottom - 4 : view.frame.y_scale.compute(yFactor);
-      found = {x: rect.left + view.frame.x_scale.compute(xFactor), y: rect.top + y};
+      const x = sector === null ? view.frame.bbox.left + 4 : view.frame.x_scale.compute(sector);
+      found = {x: rect.left + x, y: rect.top + view.frame.y_scale.compute(unit)};
       return;
     }
     if (view.children) for (const child of view.children()) walk(child);
@@ -41,8 +45,9 @@ PLOT_FACTORS_JS = """
   const plots = [];
   function walk(view) {
     if (view == null) return;
-    if (view.frame && view.model.x_range && view.model.x_range.factors) {
-      plots.push({x: view.model.x_range.factors.map(String), y: (view.model.y_range.factors || []).map(String)});
+    const model = view.model;
+    if (view.frame && model.x_range && (model.x_range.factors || (model.y_range && model.y_range.factors))) {
+      plots.push({x: (model.x_range.factors || []).map(String), y: (model.y_range.factors || []).map(String)});
     }
     if (view.children) for (const child of view.children()) walk(child);
   }
@@ -50,7 +55,6 @@ PLOT_FACTORS_JS = """
   return plots;
 }
 """
-PERIOD = re.compile(r"^\d{4}-\d{2}$")
 
 
 def _open(page, server: str, query: str = "") -> list[str]:
@@ -77,15 +81,15 @@ def _url_units(page) -> list[str]:
 
 
 def _bars_units(page) -> list[str]:
-    """Units along the bars chart (the plot with categories across and counts up, not the periods)."""
+    """Units down the bars chart, top first (the plot with categories down and counts across)."""
     plots = page.evaluate(PLOT_FACTORS_JS)
-    return next(plot["x"] for plot in plots if not plot["y"] and not PERIOD.match(plot["x"][0]))
+    return next(plot["y"][::-1] for plot in plots if plot["y"] and not plot["x"])
 
 
 def _heatmap_factors(page) -> tuple[list[str], list[str]]:
-    """Units across and sectors down the heatmap (the only plot with categories on both axes)."""
-    plot = next(plot for plot in page.evaluate(PLOT_FACTORS_JS) if plot["y"])
-    return plot["x"], plot["y"]
+    """Units down (top first) and sectors across the heatmap (the only plot with categories on both axes)."""
+    plot = next(plot for plot in page.evaluate(PLOT_FACTORS_JS) if plot["y"] and plot["x"])
+    return plot["y"][::-1], plot["x"]
 
 
 def _table_column(page, field: str, first_value: str) -> set[str]:
@@ -96,9 +100,9 @@ def _table_column(page, field: str, first_value: str) -> set[str]:
     return set(cells.all_inner_texts())
 
 
-def _click_factor(page, x_factor: str, y_factor: str | None = None) -> None:
-    position = page.evaluate(FACTOR_POSITION_JS, [x_factor, y_factor])
-    assert position, f"no chart shows {x_factor!r}"
+def _click_factor(page, unit: str, sector: str | None = None) -> None:
+    position = page.evaluate(FACTOR_POSITION_JS, [unit, sector])
+    assert position, f"no chart shows {unit!r}"
     page.mouse.click(position["x"], position["y"])
 
 

@@ -34,8 +34,8 @@ SLIDES = range(5)
 # hovered item carries workbook text (a unit name). The others show fixed labels and figures only:
 # sector and status labels are the contract's, the map's counties are its shapes, periods are parsed.
 HOVERS = {
-    "overview": {"hb-timeline/Quad": False, "hb-quota-local/VBar": True, "hb-quota-department/VBar": True},
-    "hazards": {"hb-chart-by-unit/VBar": True, "hb-chart-heatmap/Rect": True, "hb-chart-status/VBar": False},
+    "overview": {"hb-timeline/Quad": False, "hb-quota-local/HBar": True, "hb-quota-department/HBar": True},
+    "hazards": {"hb-chart-by-unit/HBar": True, "hb-chart-heatmap/Rect": True, "hb-chart-status/VBar": False},
     "map": {"hb-map/MultiPolygons": False},
     "enforcement": {"hb-ranking-ind_counties_zones/HBar": True, "hb-ranking-ind_departments/HBar": True,
                     "hb-increments/VBar": False, "hb-increments/Scatter": False, "hb-increments-heatmap/Rect": True,

@@ -23,6 +23,7 @@ import loaders
 from components.data import SharedCampaign, describe_change
 from store import Store, campaign_cache
 from store.db import campaign_cache as cache_table
+from store.db import parse_and_encode
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "campaign"
 HAZARDBOARD = Path(sys.executable).with_name("hazardboard")
@@ -49,9 +50,18 @@ def builds(monkeypatch) -> list[int]:
     return counted
 
 
+_PARSED: dict[str, tuple] = {}
+
+
 def seeded(location: str, months: tuple[str, ...] = ("2023年05月",)) -> str:
+    """A store holding the sample's ``months``, as one batch (each file parsed once per test process)."""
     with Store(location) as store:
-        store.ingest_paths([SAMPLE / name for name in months], workers=1)
+        batch = store.new_batch()
+        for name in months:
+            for file_name, data in month(name):
+                if file_name not in _PARSED:
+                    _PARSED[file_name] = parse_and_encode(data, file_name)
+                store.ingest_bytes(data, file_name, parsed=_PARSED[file_name], batch=batch)
     return location
 
 

@@ -131,6 +131,16 @@ def _load_file(path: Path, display_name: str) -> WorkbookResult:
     return load_workbook(path.read_bytes(), display_name)
 
 
+def _load_file_packed(path: Path, display_name: str) -> WorkbookResult:
+    """``_load_file`` in a worker process: the records packed for the way back (``RecordRows.pack``:
+    a fraction of the bytes to send and of the memory to hold, and no text converted again)."""
+    result = _load_file(path, display_name)
+    for sub in result.submissions:
+        if (rows := sub.record_rows) is not None:
+            rows.pack()
+    return result
+
+
 def load_paths(
     paths: Iterable[str | os.PathLike],
     as_of: dt.date | None = None,
@@ -152,7 +162,7 @@ def load_paths(
 
         with ProcessPoolExecutor(max_workers=workers) as pool:
             results = []
-            for index, result in enumerate(pool.map(_load_file, files, names, chunksize=8)):
+            for index, result in enumerate(pool.map(_load_file_packed, files, names, chunksize=8)):
                 results.append(result)
                 if progress:
                     progress(index + 1, len(files), result.file)

@@ -57,93 +57,124 @@ def _similarity(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 
+class _Rows:
+    """The hazard rows as plain lists, with the normalised texts worked out on first use: most
+    rows repeat a hazard already known and need neither."""
+
+    def __init__(self, hazards: pd.DataFrame):
+        for name in ("unit", "period", "enterprise", "description", "status", "source_file", "source_sheet", "source_row"):
+            setattr(self, name, hazards[name].to_numpy(dtype=object).tolist())
+        self.sector = hazards["sector"].astype(object).where(hazards["sector"].notna(), "").to_numpy(dtype=object).tolist()
+        self._texts: dict[int, str] = {}
+        self._enterprises: dict[int, str] = {}
+
+    def text(self, pos: int) -> str:
+        """The normalised description."""
+        if (text := self._texts.get(pos)) is None:
+            d = self.description[pos]
+            text = self._texts[pos] = normalize_text(str(d) if isinstance(d, str) else "")
+        return text
+
+    def group(self, pos: int) -> tuple[str, str]:
+        """(normalised enterprise, sector)."""
+        if (enterprise := self._enterprises.get(pos)) is None:
+            e = self.enterprise[pos]
+            enterprise = self._enterprises[pos] = normalize_text(str(e) if isinstance(e, str) else "")
+        return enterprise, self.sector[pos]
+
+    def listed(self, pos: int, hazard_id: str) -> _Listed:
+        return _Listed(hazard_id, (self.unit[pos], *self.group(pos)), self.text(pos), self.description[pos], self.status[pos],
+                       self.period[pos], self.source_file[pos], self.source_sheet[pos], self.source_row[pos])
+
+
 def link_rewordings(hazards: pd.DataFrame, issues: list[Issue]) -> pd.DataFrame:
     """``hazards`` (one row per hazard per period, sorted by period) with reworded hazards'
     ids joined, plus the rewording and vanishing findings appended to ``issues``."""
     if hazards.empty:
         return hazards
     ids = hazards["hazard_id"].to_numpy(dtype=object).copy()
-    cols = {name: hazards[name].to_numpy(dtype=object) for name in
-            ("unit", "period", "enterprise", "description", "status", "source_file", "source_sheet", "source_row")}
-    texts = [normalize_text(str(d) if isinstance(d, str) else "") for d in cols["description"]]
-    enterprises = [normalize_text(str(e) if isinstance(e, str) else "") for e in cols["enterprise"]]
-    sectors = hazards["sector"].astype(object).where(hazards["sector"].notna(), "").to_numpy(dtype=object)
+    rows = _Rows(hazards)
     rows_of: dict[tuple[str, str], list[int]] = {}
-    for pos, key in enumerate(zip(cols["unit"], cols["period"])):
+    for pos, key in enumerate(zip(rows.unit, rows.period)):
         rows_of.setdefault(key, []).append(pos)
+    id_list = ids.tolist()  # read and written per row below (a list is faster than the array); back in ``ids`` at the end
     alias: dict[str, str] = {}
-    for unit in dict.fromkeys(cols["unit"]):
-        known: dict[str, _Listed] = {}  # every hazard this unit listed so far, by its (final) id
+    for unit in dict.fromkeys(rows.unit):
+        # Every hazard this unit listed so far, by its (final) id: the row of its latest listing.
+        known: dict[str, int] = {}
         by_group: dict[tuple, list[str]] = {}
         previous_ids: set[str] | None = None
         previous_period = ""
         for period in sorted(p for u, p in rows_of if u == unit):
             positions = rows_of[(unit, period)]
-            for pos in positions:
-                ids[pos] = alias.get(ids[pos], ids[pos])
-            current = {ids[pos] for pos in positions}
-            new_positions = [pos for pos in positions if ids[pos] not in known]
+            if alias:
+                for pos in positions:
+                    id_list[pos] = alias.get(id_list[pos], id_list[pos])
+            current = {id_list[pos] for pos in positions}
+            new_positions = [pos for pos in positions if id_list[pos] not in known]
             if new_positions and known:
-                _match_new(cols, ids, texts, enterprises, sectors, new_positions, current, known, by_group, alias, issues)
+                _match_new(rows, id_list, new_positions, current, known, by_group, alias, issues)
                 for pos in positions:  # a reworded text listed twice in the period joins too
-                    ids[pos] = alias.get(ids[pos], ids[pos])
-                current = {ids[pos] for pos in positions}
+                    id_list[pos] = alias.get(id_list[pos], id_list[pos])
+                current = {id_list[pos] for pos in positions}
             if previous_ids:
-                _vanished(known, previous_ids, current, previous_period, period, issues)
+                _vanished(rows, known, previous_ids, current, previous_period, period, issues)
             for pos in positions:
-                group = (enterprises[pos], sectors[pos])
-                if ids[pos] not in known:
-                    by_group.setdefault(group, []).append(ids[pos])
-                known[ids[pos]] = _Listed(ids[pos], (unit, *group), texts[pos], cols["description"][pos], cols["status"][pos],
-                                          period, cols["source_file"][pos], cols["source_sheet"][pos], cols["source_row"][pos])
+                hazard = id_list[pos]
+                if hazard not in known:
+                    by_group.setdefault(rows.group(pos), []).append(hazard)
+                known[hazard] = pos
             previous_ids, previous_period = current, period
     if alias:
+        ids[:] = id_list
         hazards = hazards.copy()
         hazards["hazard_id"] = ids
     return hazards
 
 
-def _match_new(cols, ids, texts, enterprises, sectors, new_positions, current, known, by_group, alias, issues) -> None:
+def _match_new(rows: _Rows, ids: list[str], new_positions: list[int], current: set[str], known: dict[str, int],
+               by_group: dict[tuple, list[str]], alias: dict[str, str], issues: list[Issue]) -> None:
     """Pair this period's new hazards with open hazards of the same group that it no longer lists."""
     pairs = []
     for pos in new_positions:
-        for old_id in by_group.get((enterprises[pos], sectors[pos]), ()):
-            old = known[old_id]
-            if old_id in current or old.status == "rectified":
+        for old_id in by_group.get(rows.group(pos), ()):
+            old_pos = known[old_id]
+            if old_id in current or rows.status[old_pos] == "rectified":
                 continue
-            ratio = _similarity(old.text, texts[pos])
+            old_text, text = rows.text(old_pos), rows.text(pos)
+            ratio = _similarity(old_text, text)
             if ratio >= POSSIBLE_RATIO:
-                same_numbers = _DIGITS.findall(old.text) == _DIGITS.findall(texts[pos])
-                pairs.append((ratio >= SAME_RATIO and same_numbers, ratio, pos, old))
+                same_numbers = _DIGITS.findall(old_text) == _DIGITS.findall(text)
+                pairs.append((ratio >= SAME_RATIO and same_numbers, ratio, pos, rows.listed(old_pos, old_id)))
     pairs.sort(key=lambda p: (p[0], p[1]), reverse=True)
     taken_new: set[int] = set()
     taken_old: set[str] = set()
     for same, ratio, pos, old in pairs:
         if pos in taken_new or old.hazard_id in taken_old:
             continue
-        cell = f"第{cols['source_row'][pos]}行"
-        where = (f"{old.period}“{old.description}”与{cols['period'][pos]}“{cols['description'][pos]}”"
-                 f"（{cols['enterprise'][pos]}，相似度{ratio:.0%}）")
+        cell = f"第{rows.source_row[pos]}行"
+        where = (f"{old.period}“{old.description}”与{rows.period[pos]}“{rows.description[pos]}”"
+                 f"（{rows.enterprise[pos]}，相似度{ratio:.0%}）")
         if same:
             taken_new.add(pos)
             taken_old.add(old.hazard_id)
             alias[ids[pos]] = old.hazard_id
             ids[pos] = old.hazard_id
-            issues.append(Issue(cols["source_file"][pos], cols["source_sheet"][pos], cell, "info",
+            issues.append(Issue(rows.source_file[pos], rows.source_sheet[pos], cell, "info",
                                 f"隐患描述有改动，按同一条隐患统计：{where}。", "hazard_reworded"))
         else:
-            issues.append(Issue(cols["source_file"][pos], cols["source_sheet"][pos], cell, "warning",
+            issues.append(Issue(rows.source_file[pos], rows.source_sheet[pos], cell, "warning",
                                 f"可能是同一条隐患改了描述，请人工确认：{where}。目前按两条隐患统计。", "hazard_possibly_reworded"))
 
 
-def _vanished(known: dict[str, _Listed], previous_ids: set[str], current: set[str], previous_period: str, period: str,
-              issues: list[Issue]) -> None:
+def _vanished(rows: _Rows, known: dict[str, int], previous_ids: set[str], current: set[str], previous_period: str,
+              period: str, issues: list[Issue]) -> None:
     if len(previous_ids & current) < FULL_LEDGER_SHARE * len(previous_ids):
         return  # a ledger of new hazards only: the earlier ones are not expected again
     for hazard_id in sorted(previous_ids - current):
-        old = known[hazard_id]
-        if old.status == "rectified":
+        if rows.status[known[hazard_id]] == "rectified":
             continue
+        old = rows.listed(known[hazard_id], hazard_id)
         status = {"in_progress": "整改中", "not_started": "未整改"}.get(old.status, old.status)
         issues.append(Issue(old.source_file, old.source_sheet, f"第{old.source_row}行", "warning",
                             f"未整改隐患从台账中消失：{old.description}（{old.group[0]}，{previous_period}为“{status}”）"

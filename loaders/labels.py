@@ -100,7 +100,7 @@ def match_ledger_header(text: str) -> str | None:
     if not norm or len(norm) > 30:
         return None
     for key, words in _LEDGER_HEADER_RULES:
-        if all(word in norm for word in words):
+        if words[0] in norm and all(word in norm for word in words[1:]):
             return key
     return None
 
@@ -123,7 +123,7 @@ def match_registry_header(text: str) -> str | None:
     if not norm or len(norm) > 20:
         return None
     for key, words in _REGISTRY_HEADER_RULES:
-        if all(word in norm for word in words):
+        if words[0] in norm and all(word in norm for word in words[1:]):
             return key
     return None
 

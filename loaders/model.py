@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import pandas as pd
+import pyarrow as pa
 
 SEVERITIES = ("error", "warning", "info")
 SEVERITY_LABELS = {"error": "错误", "warning": "警告", "info": "提示"}
@@ -34,6 +36,7 @@ class Issue:
         return {"file": self.file, "sheet": self.sheet, "cell": self.cell, "severity": self.severity, "message": self.message}
 
 
+@lru_cache(maxsize=4096)
 def column_letter(col: int) -> str:
     """0-based column index → Excel letters (0 → A, 26 → AA)."""
     letters = ""
@@ -96,6 +99,86 @@ class SheetGrid:
         return Issue(self.file, self.name, ref, severity, message, code)
 
 
+class RecordRows:
+    """A submission's records as the parser wrote them: plain row tuples under fixed columns.
+
+    The DataFrame is built only when someone asks for ``Submission.records``; the merge
+    (``campaign._stack``) stacks the rows of all submissions into one frame instead, and rows
+    cross a process boundary several times faster than frames. ``frame()`` is exactly
+    ``pd.DataFrame(rows, columns=columns)``, the frame the parsers built before.
+    Each column holds values of one type, or None (the merge relies on it).
+
+    ``pack()`` keeps the values by column instead, the texts in Arrow arrays: what a worker
+    process sends back is then a fraction of the size, and the merge stacks those columns
+    without converting each text again.
+    """
+
+    __slots__ = ("columns", "_rows", "_data", "_length")
+
+    def __init__(self, columns: tuple[str, ...], rows: list[tuple]):
+        self.columns = columns
+        self._rows: list[tuple] | None = rows
+        self._data: list[pa.Array | list] | None = None
+        self._length = len(rows)
+
+    @property
+    def rows(self) -> list[tuple]:
+        """The rows (of packed values: made again, not kept)."""
+        if self._rows is None:
+            return list(zip(*(c.to_pylist() if isinstance(c, pa.Array) else c for c in self._data)))
+        return self._rows
+
+    @property
+    def packed(self) -> bool:
+        return self._data is not None
+
+    def __len__(self) -> int:
+        return self._length
+
+    def pack(self) -> None:
+        """Keep the values by column: a column of texts (each value a text or None, at least one
+        text) as an Arrow array, any other as a list."""
+        if self._data is not None:
+            return
+        data: list[pa.Array | list] = []
+        for i in range(len(self.columns)):
+            values = [row[i] for row in self._rows]
+            types = set(map(type, values))
+            data.append(pa.array(values, type=pa.large_string()) if str in types and types <= _TEXT_TYPES else values)
+        self._data, self._rows = data, None
+
+    def column(self, i: int) -> pa.Array | list:
+        """Column ``i`` of packed rows: an Arrow array of texts, or a list of values."""
+        return self._data[i]
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=list(self.columns))
+
+    def __getstate__(self) -> tuple:
+        return self.columns, self._rows, self._data, self._length
+
+    def __setstate__(self, state: tuple) -> None:
+        self.columns, self._rows, self._data, self._length = state
+
+
+_TEXT_TYPES = frozenset((str, type(None)))
+
+
+class _Records:
+    """``Submission.records``: a DataFrame, built from ``RecordRows`` on first access."""
+
+    def __get__(self, obj: object, owner: type | None = None) -> pd.DataFrame:
+        if obj is None:
+            raise AttributeError("records")  # no default: the dataclass field stays required
+        value = obj.__dict__["_records"]
+        if isinstance(value, RecordRows):
+            value = obj.__dict__["_records"] = value.frame()
+        return value
+
+    def __set__(self, obj: object, value: pd.DataFrame | RecordRows) -> None:
+        obj.__dict__["_records"] = value
+
+
 @dataclass
 class Submission:
     """What one unit reported for one period in one form, from one sheet.
@@ -104,6 +187,7 @@ class Submission:
     ledger → hazard columns of the contract (without hazard_id/period/unit_type);
     county_form/department_form → key, value, cell;
     registry → the registry fields plus source_row.
+    A parser may pass ``RecordRows``: the frame is then built when first read.
     """
 
     kind: str
@@ -113,7 +197,7 @@ class Submission:
     period: str | None
     source_file: str
     source_sheet: str
-    records: pd.DataFrame
+    records: pd.DataFrame = _Records()
     layout: str = "form"
     reported_on: dt.date | None = None
     file_sha256: str = ""
@@ -125,6 +209,17 @@ class Submission:
     @property
     def key(self) -> tuple[str, str, str | None]:
         return (self.kind, self.unit, self.period)
+
+    @property
+    def record_rows(self) -> RecordRows | None:
+        """The parser's rows while no frame has been built from them, else None."""
+        value = self.__dict__.get("_records")
+        return value if isinstance(value, RecordRows) else None
+
+    @property
+    def record_count(self) -> int:
+        """``len(records)``, without building the frame."""
+        return len(self.__dict__["_records"])
 
 
 @dataclass

@@ -26,7 +26,7 @@ from .labels import (
     match_registry_header,
     starts_with_group_numbering,
 )
-from .model import Issue, SheetGrid, Submission, cell_ref, column_letter
+from .model import Issue, RecordRows, SheetGrid, Submission, cell_ref, column_letter
 from .reference import INDICATOR_BY_KEY, LEDGER_COLUMNS, SECTOR_LABELS, canonical_unit, unit_type_of
 from .values import (
     canonical_sector,
@@ -69,18 +69,22 @@ class _Scan:
 
 
 def _scan(grid: SheetGrid, max_rows: int = 60) -> _Scan:
+    """The ledger header row (the first with the most ledger keys), the first registry header row
+    and every indicator label in the first ``max_rows`` rows. Once a ledger header is found the
+    sheet is a ledger (``parse_sheet``): later rows are only looked at for a better ledger header."""
     scan = _Scan()
+    copies = _merge_copies(grid)
     for r in range(min(grid.height, max_rows)):
         ledger_keys: set[str] = set()
         registry_keys: set[str] = set()
-        for c in range(len(grid.rows[r])):
-            if grid.is_merge_copy(r, c):
-                continue
-            value = grid.rows[r][c]
-            if not isinstance(value, str):
+        ledger_only = scan.ledger_header is not None
+        for c, value in enumerate(grid.rows[r]):
+            if not isinstance(value, str) or (r, c) in copies:
                 continue
             if key := match_ledger_header(value):
                 ledger_keys.add(key)
+            if ledger_only:
+                continue
             if key := match_registry_header(value):
                 registry_keys.add(key)
             if match := match_indicator_label(value):
@@ -141,6 +145,11 @@ def _merged_width(grid: SheetGrid, r: int, c: int) -> int:
     return sum(1 for cc in range(len(grid.rows[r])) if grid.origin.get((r, cc)) == origin)
 
 
+def _merge_copies(grid: SheetGrid) -> set[tuple[int, int]]:
+    """The cells for which ``grid.is_merge_copy`` is true, for loops over every cell."""
+    return {cell for cell, top_left in grid.origin.items() if cell != top_left}
+
+
 def _flags(ctx: SheetContext) -> dict[str, bool]:
     """The title's or file name's 更正/补报 marks, carried by every submission of the sheet."""
     return {"correction": bool(ctx.correction), "supplement": bool(ctx.supplement)}
@@ -182,10 +191,12 @@ def _is_sub_header(grid: SheetGrid, r: int) -> bool:
     return matched >= 1 and matched >= 0.6 * len(cells)
 
 
-def _is_repeated_header(grid: SheetGrid, r: int, description_col: int | None) -> bool:
-    """The header printed again (page breaks, pasted blocks): short cells that all name columns."""
+def _is_repeated_header(grid: SheetGrid, r: int, description_col: int | None, description: str | None = None) -> bool:
+    """The header printed again (page breaks, pasted blocks): short cells that all name columns.
+    ``description``: the row's text in the description column, when the caller has it."""
     # Cheap test first: this runs on every row, and a real description is never a header word.
-    description = cell_text(grid.value(r, description_col)) if description_col is not None else ""
+    if description is None:
+        description = cell_text(grid.value(r, description_col)) if description_col is not None else ""
     if len(description) > 10 or match_ledger_header(description) != "description":
         return False
     cells = [cell_text(v) for c, v in enumerate(grid.rows[r]) if not grid.is_merge_copy(r, c) and cell_text(v)]
@@ -221,15 +232,22 @@ def _ledger_columns(grid: SheetGrid, header_row: int) -> tuple[dict[str, int], i
     return columns, below, duplicates
 
 
-def _group_heading(grid: SheetGrid, r: int, columns: dict[str, int]) -> tuple[int, str, str] | None:
+def _group_heading(grid: SheetGrid, r: int, columns: dict[str, int], texts: list[str] | None = None,
+                   copies: set[tuple[int, int]] | None = None) -> tuple[int, str, str] | None:
     """(cell column, sector text, sector key) when row r is a group heading of a grouped ledger:
     its only content one text cell such as "一、消防安全（3条）" or "（二）城镇燃气", or an unnumbered
-    sector name merged across the row."""
+    sector name merged across the row. ``texts``: the row's cell texts, ``copies``: the grid's
+    merge copies (``_merge_copies``), when the caller has them."""
+    row = grid.rows[r]
+    if texts is None:
+        texts = [cell_text(v) for v in row]
+    if copies is None:
+        copies = _merge_copies(grid)
     cells = []
-    for c, v in enumerate(grid.rows[r]):
-        if v is None or v == "" or grid.is_merge_copy(r, c) or not cell_text(v):
+    for c, text in enumerate(texts):
+        if not text or (r, c) in copies:
             continue
-        cells.append((c, v))
+        cells.append((c, row[c]))
         if len(cells) > 3:
             return None  # at most a unit cell, a numeral and the heading: most rows stop here, cheaply
     unit_col = columns.get("unit")
@@ -272,103 +290,106 @@ def _parse_ledger(grid: SheetGrid, file_name: str, header_row: int) -> SheetResu
         result.issues.append(issue)
         return result
     group: tuple[str, str, str] | None = None  # (sector key, sector text, heading cell) of a grouped ledger
-    records: dict[str, list[dict]] = {}
+    records: dict[str, list[tuple]] = {}  # rows in LEDGER_RECORD_COLUMNS order, by unit
     unknown_units_reported: set[str] = set()
     numbered_only: list[int] = []
     col = columns.get
+    seq_col, unit_col, sector_col, deadline_col = col("seq"), col("unit"), col("sector"), col("deadline")
+    enterprise_col, description_col, measures_col = col("enterprise"), col("description"), col("measures")
+    progress_col, supervision_col = col("progress"), col("supervision")
+    sector_letters = column_letter(sector_col) if sector_col is not None else None
+    deadline_letters = column_letter(deadline_col) if deadline_col is not None else None
+    copies = _merge_copies(grid)
+    units: dict[str, tuple[str, str | None]] = {}  # a row's unit text → (unit_raw, unit)
 
-    def text_at(r: int, key: str) -> str:
-        c = col(key)
-        return cell_text(grid.value(r, c)) if c is not None else ""
-
+    # Every row's cell texts are read once (cell_text of each value); a column the header does not
+    # name, or a cell beyond the row's end, is "".
     for r in range(last_header_row + 1, grid.height):
         row = grid.rows[r]
-        if _row_is_blank(row):
-            continue
-        first_col, first = _first_text(grid, r)
-        seq_text = text_at(r, "seq")
+        texts = [cell_text(v) for v in row]
+        width = len(texts)
+
+        def at(c: int | None) -> str:
+            return texts[c] if c is not None and c < width else ""
+
+        first_col = next((c for c, text in enumerate(texts) if text), None)
+        if first_col is None:
+            continue  # a blank row
+        first = texts[first_col]
+        seq_text = at(seq_col)
         if TOTAL_ROW.match(first) or TOTAL_ROW.match(seq_text):
             result.issues.append(grid.issue(r, first_col, "info", "合计行，不作为隐患导入。", "total_row"))
             continue
         if NOTE_ROW.match(first) or FOOTER_ROW.match(first):
             result.issues.append(grid.issue(r, first_col, "info", f"说明或落款行（“{first[:20]}”），不作为隐患导入。", "note_row"))
             continue
-        if heading := _group_heading(grid, r, columns):
+        if heading := _group_heading(grid, r, columns, texts, copies):
             heading_col, sector_text, sector_key = heading
             group = (sector_key, sector_text, cell_ref(r, heading_col))
-            precedence = "（填写了“所属行业领域”的行以该栏为准）" if col("sector") is not None else ""
+            precedence = "（填写了“所属行业领域”的行以该栏为准）" if sector_col is not None else ""
             result.issues.append(grid.issue(r, heading_col, "info",
                                             f"分组标题行“{grid.text(r, heading_col)[:30]}”，不作为隐患导入；其下隐患的行业领域按"
                                             f"“{SECTOR_LABELS[sector_key]}”统计{precedence}。", "group_heading"))
             continue
-        if _is_repeated_header(grid, r, col("description")):
+        enterprise, description = at(enterprise_col), at(description_col)
+        if _is_repeated_header(grid, r, description_col, description):
             result.issues.append(grid.issue(r, first_col, "info", "重复的表头行，已跳过。", "repeated_header"))
             continue
-        enterprise, description = text_at(r, "enterprise"), text_at(r, "description")
         if not enterprise and not description:
-            non_merge = [c for c, v in enumerate(row) if cell_text(v) and not grid.is_merge_copy(r, c) and c != col("seq")]
+            non_merge = [c for c, text in enumerate(texts) if text and (r, c) not in copies and c != seq_col]
             if not non_merge:
                 # Only a merged unit cell running through, or a pre-numbered empty row.
-                if seq_text and not grid.is_merge_copy(r, col("seq")):
+                if seq_text and (r, seq_col) not in copies:
                     numbered_only.append(r)
                 continue
             result.issues.append(grid.issue(r, non_merge[0], "error",
                                             "此行缺少“企业（项目）”和“重大隐患描述”，未作为隐患导入。请补全后重新报送。", "hazard_incomplete"))
             continue
-        unit_raw = text_at(r, "unit") or ctx.unit or ctx.unit_raw
-        unit = canonical_unit(unit_raw) or find_unit_in_text(unit_raw)[0] if unit_raw else None
-        if unit is None:
-            unit = ctx.unit if not text_at(r, "unit") else None
+        unit_text = at(unit_col)
+        if (resolved := units.get(unit_text)) is None:
+            unit_raw = unit_text or ctx.unit or ctx.unit_raw
+            unit = canonical_unit(unit_raw) or find_unit_in_text(unit_raw)[0] if unit_raw else None
+            if unit is None:
+                unit = ctx.unit if not unit_text else None
+            resolved = units[unit_text] = (unit_raw, unit)
+        unit_raw, unit = resolved
         if unit is None:
             if not unit_raw:
-                result.issues.append(grid.issue(r, col("unit") if col("unit") is not None else first_col, "error",
+                result.issues.append(grid.issue(r, unit_col if unit_col is not None else first_col, "error",
                                                 "无法确定此隐患的填报单位：“县市区/部门”为空，表头上方也没有“填报单位”。", "unit_unknown"))
                 continue
             unit = unit_raw
             if unit_raw not in unknown_units_reported:
                 unknown_units_reported.add(unit_raw)
-                result.issues.append(grid.issue(r, col("unit") if col("unit") is not None else first_col, "warning",
+                result.issues.append(grid.issue(r, unit_col if unit_col is not None else first_col, "warning",
                                                 f"单位名称“{unit_raw}”不在已知单位名单中，已按原文保留。", "unknown_unit"))
-        sector_raw = text_at(r, "sector")
+        sector_raw = at(sector_col)
         sector = canonical_sector(sector_raw)
-        sector_cell = cell_ref(r, col("sector")) if col("sector") is not None else ""
+        sector_cell = f"{sector_letters}{r + 1}" if sector_letters is not None else ""
         if sector is None and group is not None:
             # A sector column, where filled, wins; otherwise the group heading above names the sector.
             sector, sector_raw, sector_cell = group
-        deadline_col = col("deadline")
-        deadline_value = grid.value(r, deadline_col) if deadline_col is not None else None
+        deadline_value = row[deadline_col] if deadline_col is not None and deadline_col < width else None
         deadline = parse_deadline(deadline_value, ctx.period)
         if deadline.error:
             result.issues.append(grid.issue(r, deadline_col, "error", deadline.error + "（隐患已导入，期限按未填处理）", "bad_deadline"))
-        progress_raw = text_at(r, "progress")
+        progress_raw = at(progress_col)
         status = parse_status(progress_raw)
         if status.error:
-            result.issues.append(grid.issue(r, col("progress") if col("progress") is not None else first_col, "warning",
+            result.issues.append(grid.issue(r, progress_col if progress_col is not None else first_col, "warning",
                                             status.error + "（隐患已导入，按“未整改”统计）", "bad_status"))
-        level, document = parse_supervision(text_at(r, "supervision"))
-        records.setdefault(unit, []).append({
-            "unit": unit,
-            "unit_raw": unit_raw,
-            "enterprise": enterprise,
-            "sector": sector,
-            "sector_raw": sector_raw,
-            "description": description,
-            "measures": text_at(r, "measures"),
-            "supervision_level": level,
-            "supervision_doc": document,
-            "deadline": deadline.value,
-            "deadline_raw": cell_text(deadline_value),
-            "progress_raw": progress_raw,
-            "status": status.value or "not_started",
-            "source_row": r + 1,
-            "deadline_cell": cell_ref(r, deadline_col) if deadline_col is not None else "",
-            "sector_cell": sector_cell,
-        })
+        level, document = parse_supervision(at(supervision_col))
+        # In LEDGER_RECORD_COLUMNS order.
+        records.setdefault(unit, []).append((
+            unit, unit_raw, enterprise, sector, sector_raw, description, at(measures_col), level, document,
+            deadline.value, at(deadline_col), progress_raw, status.value or "not_started", r + 1,
+            f"{deadline_letters}{r + 1}" if deadline_letters is not None else "", sector_cell,
+        ))
     for unit, rows in records.items():
         result.submissions.append(Submission(
-            kind="ledger", unit=unit, unit_raw=rows[0]["unit_raw"], unit_type=unit_type_of(unit), period=ctx.period,
+            kind="ledger", unit=unit, unit_raw=rows[0][1], unit_type=unit_type_of(unit), period=ctx.period,
             source_file=file_name, source_sheet=grid.name,
-            records=pd.DataFrame(rows, columns=list(LEDGER_RECORD_COLUMNS)), layout="table", reported_on=ctx.reported_on,
+            records=RecordRows(LEDGER_RECORD_COLUMNS, rows), layout="table", reported_on=ctx.reported_on,
             **_flags(ctx),
         ))
     if numbered_only:
@@ -504,7 +525,7 @@ def _parse_form(grid: SheetGrid, file_name: str, labels: list[tuple[int, int, La
             continue
         result.issues.append(grid.issue(r, col, "warning", f"无法识别的内容“{text[:30]}”，未导入。请勿改动调度表的指标名称。", "unrecognised_row"))
     kind = _form_kind(unit, [m for _, _, m in labels], ctx.title)
-    records = pd.DataFrame([(k, v, ref) for k, (v, ref) in values.items()], columns=list(FORM_RECORD_COLUMNS))
+    records = RecordRows(FORM_RECORD_COLUMNS, [(k, v, ref) for k, (v, ref) in values.items()])
     result.submissions.append(Submission(
         kind=kind, unit=unit, unit_raw=ctx.unit_raw, unit_type=unit_type_of(unit), period=ctx.period,
         source_file=file_name, source_sheet=grid.name, records=records, layout="form", reported_on=ctx.reported_on,
@@ -623,7 +644,7 @@ def _parse_wide(grid: SheetGrid, file_name: str, label_row: int) -> SheetResult:
         result.submissions.append(Submission(
             kind=kind, unit=unit, unit_raw=unit_raw, unit_type=unit_type_of(unit), period=ctx.period,
             source_file=file_name, source_sheet=grid.name,
-            records=pd.DataFrame([(k, v, ref) for k, (v, ref) in values.items()], columns=list(FORM_RECORD_COLUMNS)),
+            records=RecordRows(FORM_RECORD_COLUMNS, [(k, v, ref) for k, (v, ref) in values.items()]),
             layout="wide", reported_on=ctx.reported_on, **_flags(ctx),
         ))
     return result

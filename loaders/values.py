@@ -30,6 +30,8 @@ def to_halfwidth(text: str) -> str:
 
 def cell_text(raw: object) -> str:
     """A cell value as stripped text ('' for empty)."""
+    if raw.__class__ is str:  # most cells: tested first
+        return raw.strip()
     if raw is None:
         return ""
     if isinstance(raw, float):
@@ -114,14 +116,20 @@ def parse_number(raw: object) -> Parsed:
     if isinstance(raw, bool):
         return Parsed(error=f"应为数字，实际为“{raw}”")
     if isinstance(raw, (int, float)) and not (isinstance(raw, float) and math.isnan(raw)):
-        if isinstance(raw, float) and math.isinf(raw):
-            return Parsed(error="数值无效")
-        return Parsed(int(raw) if float(raw).is_integer() else float(raw))
+        return _parse_number_value(raw)
     if is_not_reported(raw):
         return NOT_REPORTED
     if isinstance(raw, (dt.date, dt.datetime)):
         return Parsed(error=f"应为数字，实际为日期“{cell_text(raw)}”，请检查单元格格式")
     return _parse_number_text(str(raw))
+
+
+@lru_cache(maxsize=65536, typed=True)
+def _parse_number_value(raw: int | float) -> Parsed:
+    """A number cell (not NaN): the same few values fill most forms, so results are shared."""
+    if isinstance(raw, float) and math.isinf(raw):
+        return Parsed(error="数值无效")
+    return Parsed(int(raw) if float(raw).is_integer() else float(raw))
 
 
 @lru_cache(maxsize=65536)

@@ -249,7 +249,8 @@ class MeetingScreen(pn.viewable.Viewer):
         # read; at province scale (100 units) the others are one click away on the dashboard.
         shown = values[(values.index < TOP_UNITS) | values["unit"].isin(spec.units)]
         chart = unit_ranking_chart(shown, "penalties", lang, selected=spec.units).opts(
-            fontscale=1.5, responsive=True, height=len(shown) * MEETING_ROW_PX + 110, backend="bokeh")
+            fontscale=1.5, responsive=True, height=len(shown) * MEETING_ROW_PX + 110, backend="bokeh").opts(
+            hv.opts.Labels(text_font_size="16px", backend="bokeh"))
         pane = pn.pane.HoloViews(chart, backend="bokeh", linked_axes=False, sizing_mode="stretch_width",
                                  margin=(10, 32), css_classes=["hb-meeting-enforcement"])
         if len(shown) == len(values):

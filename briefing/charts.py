@@ -166,8 +166,9 @@ def _sized(name: str, element: hv.core.Dimensioned) -> hv.core.Dimensioned:
         if row_inches < ROW_INCHES:  # squeezed to fit the page: the names and values shrink with their bars
             # Sizes as printed: the pack's font scale applies to them too.
             options["fontsize"] = {"yticks": max(MIN_NAME_PT, 8 * row_inches / ROW_INCHES) / FONT_SCALE}
-            element = element.opts(hv.opts.Labels(size=max(MIN_NAME_PT, 7 * row_inches / ROW_INCHES) / FONT_SCALE,
-                                                  backend="matplotlib"), clone=True)
+            size = max(MIN_NAME_PT, 7 * row_inches / ROW_INCHES) / FONT_SCALE
+            # Element by element: ``hv.opts.Labels`` needs ``hv.extension``, which the CLI never runs.
+            element = element.map(lambda labels: labels.opts(size=size, backend="matplotlib", clone=True), hv.Labels)
     return element.opts(**options, backend="matplotlib", clone=True)
 
 

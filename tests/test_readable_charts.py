@@ -6,6 +6,9 @@ top units). Frames are built synthetically at 100 units; the served pages are sc
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import holoviews as hv
 import matplotlib.pyplot as plt
@@ -18,7 +21,7 @@ from bokeh.models import (
     Axis, BasicTickFormatter, CategoricalAxis, ColorBar, FactorRange, GlyphRenderer, HoverTool, NumeralTickFormatter,
 )
 
-from briefing.charts import MIN_NAME_PT, _sized
+from briefing.charts import FONT_SCALE, MIN_NAME_PT, _sized
 from components.chart_style import ROW_PX, format_number
 from components.charts_hazards import (
     SECTOR_COLORS,
@@ -36,6 +39,7 @@ from components.live_charts import HeatmapChart, StackedBarChart
 from loaders.reference import COUNTIES, SECTOR_KEYS
 from metrics.hazards import STATUSES
 
+ROOT = Path(__file__).resolve().parents[1]
 UNITS = [f"第{i:03d}号测试县" for i in range(100)]
 SCIENTIFIC = re.compile(r"\d(\.\d+)?e[+-]?\d", re.IGNORECASE)
 # A row of a unit axis must hold a name in 12 px type.
@@ -237,3 +241,19 @@ def test_meeting_enforcement_shows_the_top_units_and_links_the_full_ranking(shar
     screen.state.units = ["章贡区"]
     (chart,) = screen._enforcement("zh").select(pn.pane.HoloViews)
     assert "章贡区" in set(chart.object.get(0).data["unit"]) and last in set(chart.object.get(0).data["unit"])
+
+
+def test_briefing_squeezes_100_units_without_a_plotting_extension():
+    """``hazardboard brief`` never runs ``hv.extension``: sizing a chart of 100 units must not need it."""
+    script = (
+        "import numpy as np, pandas as pd\n"
+        "from briefing.charts import _sized\n"
+        "from components.charts_indicators import unit_ranking_chart\n"
+        "values = pd.DataFrame({'unit': [f'单位{i:03d}' for i in range(100)], 'unit_type': 'county',"
+        " 'period': '2023-12', 'value': np.arange(100.0)})\n"
+        "print(_sized('enforcement', unit_ranking_chart(values, 'penalties')).get(1)"
+        ".opts.get('style', backend='matplotlib').kwargs['size'])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert float(done.stdout) * FONT_SCALE >= MIN_NAME_PT

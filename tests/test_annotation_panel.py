@@ -187,7 +187,7 @@ def test_figure_annotation_and_its_mark_on_the_heatmap(store_shared):
     marks = book_for(store_shared).figure_marks(store_shared.snapshot, "penalties")
     assert {"unit": "会昌县", "period": "2023-08"}.items() <= marks.iloc[0].to_dict().items()
     state.units = []
-    heatmap = explorer.over_time().objects[3].object
+    heatmap = explorer.over_time().objects[3].objects[0].object  # the chart in its scrolling box
     labels = [element for element in heatmap.traverse(lambda e: e, [lambda e: type(e).__name__ == "Labels"])
               if any(MARK in str(t) for t in element.dimension_values("text"))]
     assert labels and ("2023-08", "会昌县") in set(zip(labels[0].dimension_values("period"), labels[0].dimension_values("unit")))

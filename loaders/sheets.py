@@ -191,12 +191,10 @@ def _is_sub_header(grid: SheetGrid, r: int) -> bool:
     return matched >= 1 and matched >= 0.6 * len(cells)
 
 
-def _is_repeated_header(grid: SheetGrid, r: int, description_col: int | None, description: str | None = None) -> bool:
+def _is_repeated_header(grid: SheetGrid, r: int, description: str) -> bool:
     """The header printed again (page breaks, pasted blocks): short cells that all name columns.
-    ``description``: the row's text in the description column, when the caller has it."""
+    ``description``: the row's text in the description column ("" without one)."""
     # Cheap test first: this runs on every row, and a real description is never a header word.
-    if description is None:
-        description = cell_text(grid.value(r, description_col)) if description_col is not None else ""
     if len(description) > 10 or match_ledger_header(description) != "description":
         return False
     cells = [cell_text(v) for c, v in enumerate(grid.rows[r]) if not grid.is_merge_copy(r, c) and cell_text(v)]
@@ -232,17 +230,13 @@ def _ledger_columns(grid: SheetGrid, header_row: int) -> tuple[dict[str, int], i
     return columns, below, duplicates
 
 
-def _group_heading(grid: SheetGrid, r: int, columns: dict[str, int], texts: list[str] | None = None,
-                   copies: set[tuple[int, int]] | None = None) -> tuple[int, str, str] | None:
+def _group_heading(grid: SheetGrid, r: int, columns: dict[str, int], texts: list[str],
+                   copies: set[tuple[int, int]]) -> tuple[int, str, str] | None:
     """(cell column, sector text, sector key) when row r is a group heading of a grouped ledger:
     its only content one text cell such as "一、消防安全（3条）" or "（二）城镇燃气", or an unnumbered
     sector name merged across the row. ``texts``: the row's cell texts, ``copies``: the grid's
-    merge copies (``_merge_copies``), when the caller has them."""
+    merge copies (``_merge_copies``)."""
     row = grid.rows[r]
-    if texts is None:
-        texts = [cell_text(v) for v in row]
-    if copies is None:
-        copies = _merge_copies(grid)
     cells = []
     for c, text in enumerate(texts):
         if not text or (r, c) in copies:
@@ -332,7 +326,7 @@ def _parse_ledger(grid: SheetGrid, file_name: str, header_row: int) -> SheetResu
                                             f"“{SECTOR_LABELS[sector_key]}”统计{precedence}。", "group_heading"))
             continue
         enterprise, description = at(enterprise_col), at(description_col)
-        if _is_repeated_header(grid, r, description_col, description):
+        if _is_repeated_header(grid, r, description):
             result.issues.append(grid.issue(r, first_col, "info", "重复的表头行，已跳过。", "repeated_header"))
             continue
         if not enterprise and not description:

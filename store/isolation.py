@@ -181,7 +181,12 @@ def _exchange(process, conn, data: bytes, file_name: str, limits: ParseLimits) -
         pass  # the child died before answering
     except OSError:
         return CODE_MEMORY, b""  # an answer larger than the memory limit (recv_bytes' maxlength)
-    return CODE_CRASHED, b""  # died without an answer: killed, or a failed allocation in native code aborted
+    process.join(_SAMPLE_S)
+    if process.exitcode == -signal.SIGABRT:
+        # Rust's reader aborts when an allocation fails: it reached ``RLIMIT_DATA`` between two
+        # samples (a fast parse, or this process slow to sample on a loaded machine).
+        return CODE_MEMORY, b""
+    return CODE_CRASHED, b""  # died without an answer: killed, or native code crashed
 
 
 def _resident(pid: int | None) -> int:
@@ -226,6 +231,10 @@ def _ensure_preload() -> None:
     global _preloaded
     with _preload_lock:
         if not _preloaded:
+            # Arrow's default pool (mimalloc) reserves ~1 GB of address space when pyarrow is imported,
+            # which RLIMIT_DATA counts: a child forked with it could not even receive its file. The
+            # fork server, started from this environment, uses the system allocator instead.
+            os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
             _context.set_forkserver_preload([__name__])
             _preloaded = True
 
@@ -256,7 +265,11 @@ def _child_main(conn, memory_bytes: int) -> None:
             del result, result_json
         except MemoryError:
             answer = _MEMORY_MARKER
-        conn.send_bytes(answer)
+        try:
+            conn.send_bytes(answer)
+        except MemoryError:  # a result that fits but whose message does not: the limit all the same
+            answer = None
+            conn.send_bytes(_MEMORY_MARKER)
     finally:
         conn.close()
         os._exit(0)  # no atexit handlers or finalizers of the parent's modules in a child

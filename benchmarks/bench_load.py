@@ -75,7 +75,7 @@ UPLOAD_AT = 0.25  # of the run
 AFTER_UPLOAD_S = 30
 # Tornado's noise when a server writes to a websocket its client has just closed (the end of
 # the run): counted apart from the errors.
-CLOSED_SOCKET = "WebSocketClosedError"
+CLOSED_SOCKET = ("WebSocketClosedError", "StreamClosedError")
 
 
 class Deadline(Exception):
@@ -249,7 +249,7 @@ def log_errors(path: Path) -> tuple[list[str], int]:
             end = next((n for n in range(number + 1, len(lines)) if lines[n] and not lines[n].startswith(" ")), number)
             if "During handling" in lines[end]:
                 continue  # the chained one's own Traceback follows
-            if CLOSED_SOCKET in lines[end]:
+            if any(name in lines[end] for name in CLOSED_SOCKET):
                 closed += 1
             else:
                 errors.append(" | ".join(lines[max(0, end - 3):end + 1]))

@@ -162,12 +162,15 @@ class SharedCampaign:
     access: Access = LOCAL_ACCESS
 
     def __init__(self, store_location: str | Path | None = None, as_of: dt.date | None = None,
-                 today: Callable[[], dt.date] = dt.date.today):
+                 today: Callable[[], dt.date] = dt.date.today, build_in_child: bool = False):
         from store import Store  # imported here so components can be used on a bare Campaign too
 
         self._store = Store(store_location)
         self._fixed_as_of = as_of
         self._today = today
+        # A server builds in a child process (``store.campaign_cache.build_in_child``): its sessions
+        # keep the interpreter during a build, and the build's peak memory is given back.
+        self.build_in_child = build_in_child
         self._init_state()
         self._swap(self._build(wait_s=CLAIM_WAIT_AT_START_S))
 
@@ -186,6 +189,7 @@ class SharedCampaign:
         """A read-only shared dataset over an already built campaign (notebooks, tests)."""
         shared = cls.__new__(cls)
         shared._store = None
+        shared.build_in_child = False
         shared._fixed_as_of = campaign.as_of
         shared._today = dt.date.today
         shared._init_state()
@@ -223,7 +227,8 @@ class SharedCampaign:
         from store.campaign_cache import campaign_for
 
         # Without a date: the statistics date of ``self._today()`` (a test's own "today").
-        campaign, store_revision = campaign_for(self._store, self._fixed_as_of, wait_s=wait_s, today=self._today)
+        campaign, store_revision = campaign_for(self._store, self._fixed_as_of, wait_s=wait_s, today=self._today,
+                                                in_child=self.build_in_child)
         snapshot = CampaignSnapshot.build(campaign, self._revision, store_revision)
         _return_freed_memory()
         return snapshot
@@ -455,10 +460,11 @@ _SHARED: dict[tuple[str, dt.date | None], SharedCampaign] = {}
 _SHARED_LOCK = threading.Lock()
 
 
-def get_shared_campaign(store_location: str | Path | None = None, as_of: dt.date | None = None) -> SharedCampaign:
+def get_shared_campaign(store_location: str | Path | None = None, as_of: dt.date | None = None,
+                        build_in_child: bool = False) -> SharedCampaign:
     """The process-wide dataset for a store, built on first use."""
     key = (str(store_location), as_of)
     with _SHARED_LOCK:
         if key not in _SHARED:
-            _SHARED[key] = SharedCampaign(store_location, as_of)
+            _SHARED[key] = SharedCampaign(store_location, as_of, build_in_child=build_in_child)
         return _SHARED[key]

@@ -344,7 +344,7 @@ def serve(
     configure(signin)
 
     def shared() -> SharedCampaign:
-        return get_shared_campaign(store, as_of)
+        return get_shared_campaign(store, as_of, build_in_child=True)
 
     routes = {
         "/": lambda: create_app(shared()),

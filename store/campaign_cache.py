@@ -176,11 +176,36 @@ def build_and_save(store: Store, as_of: dt.date | None = None) -> tuple[Campaign
     return campaign, revision
 
 
+def build_in_child(store: Store, as_of: dt.date | None = None, timeout_s: float = 1800) -> bool:
+    """``build_and_save`` in a fresh process, so a server's sessions keep the interpreter (the build
+    holds it for the whole of a province-scale build) and its peak memory is the child's, returned
+    when it exits. True when the child kept a dataset in the store; the caller then loads it."""
+    import multiprocessing
+
+    child = multiprocessing.get_context("spawn").Process(target=_build_and_save_at, args=(store.url, as_of),
+                                                          name="hazardboard-build", daemon=True)
+    child.start()
+    child.join(timeout_s)
+    if child.is_alive():
+        child.kill()
+        child.join()
+    if child.exitcode != 0:
+        log.warning("building the campaign in a child process failed (exit code %s): building here", child.exitcode)
+        return False
+    return True
+
+
+def _build_and_save_at(url: str, as_of: dt.date | None) -> None:
+    with Store(url) as store:
+        build_and_save(store, as_of)
+
+
 def campaign_for(store: Store, as_of: dt.date | None = None, wait_s: float = 0,
-                 today: Callable[[], dt.date] = dt.date.today) -> tuple[Campaign, int]:
+                 today: Callable[[], dt.date] = dt.date.today, in_child: bool = False) -> tuple[Campaign, int]:
     """The campaign of the store now and its data revision: from the cache when this code built
-    it at this revision, else built (and cached). ``as_of`` None: the statistics date of
-    ``today()``. ``wait_s``: how long to wait for another process that claimed the revision."""
+    it at this revision, else built (and cached; ``in_child``: in another process, see
+    ``build_in_child``). ``as_of`` None: the statistics date of ``today()``. ``wait_s``: how long
+    to wait for another process that claimed the revision."""
     revision = store.data_revision()
     deadline = time.monotonic() + wait_s
     while True:
@@ -190,6 +215,10 @@ def campaign_for(store: Store, as_of: dt.date | None = None, wait_s: float = 0,
         if time.monotonic() >= deadline or not state_of(store, revision).claim_is_live:
             break
         time.sleep(0.5)
+    if in_child and build_in_child(store, as_of):
+        revision = store.data_revision()
+        if (campaign := load(store, revision)) is not None:
+            return _dated(campaign, as_of, today), revision
     campaign, built_revision = build_and_save(store, as_of or None)
     return _dated(campaign, as_of, today), built_revision
 

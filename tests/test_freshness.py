@@ -175,3 +175,13 @@ def test_a_restore_moves_the_revision_on_so_every_process_rebuilds(tmp_path, bui
     with Store(location) as store:
         assert store.data_revision() > before
     assert server.catch_up(settle=False) is True and len(builds) == 2
+
+
+def test_a_server_builds_in_a_child_process_and_loads_what_it_kept(store_location, builds):
+    server = SharedCampaign(seeded(store_location), as_of=AS_OF, build_in_child=True)
+    assert builds == []  # the start-up build ran in a child process
+    server.ingest(month("2023年06月")[:6])
+    assert builds == [] and len(server.snapshot.campaign.files) == 56
+    with Store(store_location) as store:
+        cold = loaders.build_campaign(store.results(), AS_OF)
+    assert server.snapshot.campaign.summary() == cold.summary()

@@ -16,23 +16,24 @@ import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 
 import loaders
 from loaders import Issue
 from loaders.model import KIND_LABELS, SEVERITY_LABELS
 from loaders.reference import SECTOR_LABELS, STATUS_LABELS, SUPERVISION_LABELS
-from store import IngestReport, Store, StoreError
-from store.annotations import DEFAULT_TAGS
-from store.audit import cli_actor
+# The store itself (SQLAlchemy and its tables) is imported by the commands that use it: `summary`
+# reads workbooks only, and its start-up is part of its time.
+from store.defaults import DEFAULT_PARSE_MEMORY_MB, DEFAULT_PARSE_TIMEOUT_S, DEFAULT_TAGS, INGEST_WORKERS
+from store.defaults import MIN_PARSE_MEMORY_MB as MIN_MEMORY_MB
+
+if TYPE_CHECKING:
+    from store import IngestReport, Store
+
 # The store's tag column (store/db.py) holds 32 characters.
 MAX_TAG_CHARS = 32
-from store.db import INGEST_WORKERS, OVERSIZED_CODE
-from store.isolation import DEFAULT_MEMORY_MB as DEFAULT_PARSE_MEMORY_MB
-from store.isolation import DEFAULT_TIMEOUT_S as DEFAULT_PARSE_TIMEOUT_S
-from store.isolation import MIN_MEMORY_MB, ParseLimits
 
 # How long a session whose browser has gone is kept (Bokeh's own default).
 DEFAULT_SESSION_EXPIRY_S = 15.0
@@ -145,13 +146,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (CommandError, StoreError) as error:
+    except CommandError as error:
         print(f"错误：{error.message}", file=sys.stderr)
-        return getattr(error, "exit_code", EXIT_FAILED)
-    except SQLAlchemyError as error:
-        # E.g. the database is locked by another ingest or the server is unreachable.
-        print(f"错误：数据库操作失败，本次未完成的文件没有写入：{error.__class__.__name__}: {error}", file=sys.stderr)
-        return EXIT_FAILED
+        return error.exit_code
+    except Exception as error:
+        # A store error can only come from a command that imported the store.
+        if (db := sys.modules.get("store.db")) is not None and isinstance(error, db.StoreError):
+            print(f"错误：{error.message}", file=sys.stderr)
+            return EXIT_FAILED
+        if (sql := sys.modules.get("sqlalchemy.exc")) is not None and isinstance(error, sql.SQLAlchemyError):
+            # E.g. the database is locked by another ingest or the server is unreachable.
+            print(f"错误：数据库操作失败，本次未完成的文件没有写入：{error.__class__.__name__}: {error}", file=sys.stderr)
+            return EXIT_FAILED
+        raise
 
 
 def _version() -> str:
@@ -164,6 +171,9 @@ def _version() -> str:
 # --- commands ------------------------------------------------------------------------
 
 def _run_ingest(args: argparse.Namespace) -> int:
+    from store import Store
+    from store.audit import cli_actor
+
     _require_some_path(args.paths)
     with Store(args.store) as store:
         with ProgressBar("导入", always=True) as progress:
@@ -188,6 +198,10 @@ def _run_summary(args: argparse.Namespace) -> int:
 
 
 def _run_serve(args: argparse.Namespace) -> int:
+    from store import Store
+    from store.audit import cli_actor
+    from store.isolation import ParseLimits
+
     as_of = parse_as_of(args.as_of) if args.as_of else None
     if args.upload_limit_mb <= 0:
         raise CommandError("--upload-limit-mb 必须大于 0")
@@ -296,6 +310,7 @@ def _campaign_source(args: argparse.Namespace, as_of: dt.date | None = None, wit
         with ProgressBar("读取", always=False) as progress:
             campaign = loaders.load_paths(args.paths, as_of, progress=progress, workers=INGEST_WORKERS)
         return campaign, "所读取的文件中", None
+    from store import Store
     from store.campaign_cache import campaign_for
 
     with Store(args.store) as store:
@@ -430,6 +445,8 @@ def _cross_file_findings(store: Store, report: IngestReport, include_skipped: bo
 
 
 def format_ingest_report(report: IngestReport, cross_file: list[Issue], show_all: bool = False) -> str:
+    from store.db import OVERSIZED_CODE
+
     limit = None if show_all else LIST_LIMIT
     listed = [o for o in report.outcomes if o.status != "skipped" or show_all]
     issues = [*report.missing, *(issue for o in listed for issue in o.issues), *cross_file]

@@ -50,7 +50,7 @@ PART_LABELS = {"hazard_id": "隐患编号", "unit": "单位", "indicator": "指�
                "query": "筛选条件"}
 _ALL_PARTS = ("hazard_id", "unit", "indicator", "period", "page", "query")
 
-DEFAULT_TAGS = ("需关注", "已督办", "待核实", "已约谈", "已销号")
+from .defaults import DEFAULT_TAGS  # noqa: E402,F401 - the tags officers choose from by default
 STATUSES = ("open", "resolved")
 STATUS_LABELS = {"open": "未办结", "resolved": "已办结"}
 # Generous: a long note with a pasted table fits; longer is refused, never cut.

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 STORE_ENV_VAR = "HAZARDBOARD_STORE"
 DEFAULT_STORE_DIR = "data"
 STORE_FILE_NAME = "hazardboard.sqlite"
-INGEST_WORKERS = min(2, os.cpu_count() or 1)
+from .defaults import INGEST_WORKERS  # noqa: E402,F401 - re-exported
 
 # Bump with a migration step in ``_migrate`` whenever a table, or what a row means, changes.
 SCHEMA_VERSION = 8

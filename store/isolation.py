@@ -31,8 +31,8 @@ from loaders import Issue, WorkbookResult
 from .codec import result_from_dict, result_to_dict
 from .db import parse_and_encode
 
-DEFAULT_MEMORY_MB = 1024
-DEFAULT_TIMEOUT_S = 120.0
+from .defaults import DEFAULT_PARSE_MEMORY_MB as DEFAULT_MEMORY_MB  # noqa: E402
+from .defaults import DEFAULT_PARSE_TIMEOUT_S as DEFAULT_TIMEOUT_S  # noqa: E402
 
 # Reason codes of the file-level issue of a file the child could not parse.
 CODE_MEMORY = "parse_memory_exceeded"
@@ -49,7 +49,7 @@ _CAP_MARGIN = 4 * 1024 * 1024
 _EXIT_WAIT_S = 5.0
 # A child starts with ~75 MB resident (the loaders it inherits from the fork server) and
 # ~165 MB of data segment.
-MIN_MEMORY_MB = 128
+from .defaults import MIN_PARSE_MEMORY_MB as MIN_MEMORY_MB  # noqa: E402
 # RLIMIT_DATA of the child, as a multiple of the limit: the hard backstop between two samples.
 _DATA_LIMIT_FACTOR = 2
 

@@ -28,12 +28,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from loaders.reference import COUNTIES, DEPARTMENTS, UNIT_ALIASES, ZONES, canonical_unit
-from store.db import DEFAULT_STORE_DIR, STORE_ENV_VAR, Store, StoreError, accounts, resolve_store_url
+from store.defaults import DEFAULT_STORE_DIR, STORE_ENV_VAR
 
 try:  # POSIX: writers in other processes (the CLI, a server rehashing) take turns
     import fcntl
@@ -354,6 +353,7 @@ class UsersTable(UsersFile):
         self._users: dict[str, User] = {}
         self._store: Store | None = None
         self._store_pid: int | None = None
+        _import_sql()
 
     def __repr__(self) -> str:
         return f"UsersTable({self.display_url!r})"
@@ -577,6 +577,14 @@ def _refuse_taken(records: list[dict], name: str) -> None:
 def _document(records: list[dict]) -> str:
     """The users document as written: ``{"format": 1, "users": [...]}``, indented UTF-8 JSON."""
     return json.dumps({"format": FILE_FORMAT, "users": records}, ensure_ascii=False, indent=2) + "\n"
+
+
+def _import_sql() -> None:
+    """SQLAlchemy and the store's tables, for ``UsersTable`` only: the users file, and the commands
+    that never touch accounts (``summary``), do without them."""
+    global sa, Store, StoreError, accounts, resolve_store_url  # noqa: PLW0603
+    import sqlalchemy as sa
+    from store.db import Store, StoreError, accounts, resolve_store_url
 
 
 def _reason(error: Exception) -> str:

@@ -38,8 +38,7 @@ from .codec import CODEC_FORMAT, result_from_dict, result_to_dict
 if TYPE_CHECKING:
     from .audit import Actor
 
-STORE_ENV_VAR = "HAZARDBOARD_STORE"
-DEFAULT_STORE_DIR = "data"
+from .defaults import DEFAULT_STORE_DIR, STORE_ENV_VAR  # noqa: E402,F401 - re-exported
 STORE_FILE_NAME = "hazardboard.sqlite"
 from .defaults import INGEST_WORKERS  # noqa: E402,F401 - re-exported
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import os
 
+# Where the store is when no --store is given: this variable, else this folder.
+STORE_ENV_VAR = "HAZARDBOARD_STORE"
+DEFAULT_STORE_DIR = "data"
 # Processes parsing workbooks in parallel (ingest, summary): parsing is CPU-bound.
 INGEST_WORKERS = min(2, os.cpu_count() or 1)
 # A parse of one uploaded file, in a child process (store/isolation.py): memory (MB) and time (s).

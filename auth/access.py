@@ -15,11 +15,14 @@ websocket or typed in a URL meets the same rules. No Panel here.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from loaders import Campaign, WorkbookResult
-from store.audit import Actor
+
+if TYPE_CHECKING:
+    from store.audit import Actor
 
 ROLES = ("committee", "unit", "viewer")
 ROLE_LABELS = {"committee": "安委会办公室", "unit": "单位", "viewer": "只读"}
@@ -61,6 +64,8 @@ class Access:
     @property
     def actor(self) -> Actor:
         """The audit log's "who": the sign-in name (unique), the role, the address."""
+        from store.audit import Actor  # here, not at the top: `hazardboard summary` needs no store
+
         return Actor(self.user, self.role, self.origin)
 
     # --- what --------------------------------------------------------------------------------

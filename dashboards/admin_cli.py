@@ -78,7 +78,7 @@ def add_parsers(commands, add_store_option: Callable[[argparse.ArgumentParser], 
 
 
 def _outcomes() -> tuple[str, ...]:
-    from store.audit import OUTCOMES
+    from store.defaults import OUTCOMES
 
     return OUTCOMES
 

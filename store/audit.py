@@ -43,7 +43,7 @@ ACTION_LABELS = {
     "backup": "备份",
     "restore": "恢复",
 }
-OUTCOMES = ("ok", "refused", "failed")
+from .defaults import OUTCOMES  # noqa: E402,F401 - re-exported
 OUTCOME_LABELS = {"ok": "成功", "refused": "被拒绝", "failed": "失败"}
 COLUMNS = ("id", "at", "actor", "role", "action", "target", "detail", "origin", "outcome")
 # Long texts (a refusal message, a file name) are kept whole up to this; longer is cut with "…"

@@ -15,5 +15,7 @@ DEFAULT_PARSE_MEMORY_MB = 1024
 DEFAULT_PARSE_TIMEOUT_S = 120.0
 # Below this the child cannot even import the loaders.
 MIN_PARSE_MEMORY_MB = 128
+# What an audited action came to (store/audit.py).
+OUTCOMES = ("ok", "refused", "failed")
 # The annotation tags officers choose from unless the server is given others (store/annotations.py).
 DEFAULT_TAGS = ("需关注", "已督办", "待核实", "已约谈", "已销号")

@@ -40,6 +40,8 @@ from store.audit import Actor, record, recent_failures
 
 SESSION_COOKIE = "hb_session"
 DEFAULT_SESSION_HOURS = 12.0
+# How stale the accounts behind the sessions' polls may be (a removed account's pages end within this plus one poll).
+POLL_USERS_S = 1.0
 LOCKOUT_FAILURES = 5
 LOCKOUT_WINDOW = dt.timedelta(minutes=15)
 LOGIN_URL = "/login"
@@ -60,6 +62,9 @@ class SignIn:
     oauth: bool = False
     _store: Store | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # The accounts as last read for the sessions' polls, and when (time.monotonic()).
+    _polled_users: dict = field(default_factory=dict, repr=False)
+    _polled_at: float = field(default=float("-inf"), repr=False)
 
     @property
     def store(self) -> Store:
@@ -109,10 +114,19 @@ class SignIn:
         """Whether a session's officer may go on: the account is unchanged and the sign-in not expired."""
         if not self.required or not access.signed_in:
             return True
-        user = self.users.get(access.user)
+        user = self._polled_user(access.user)
         if user is None or (user.role, user.unit) != (access.role, access.unit):
             return False
         return signed_in_at is None or time.time() - signed_in_at < self.session_hours * 3600
+
+    def _polled_user(self, name: str):
+        """The account as read at most ``POLL_USERS_S`` ago: every open page asks on each poll, and
+        accounts kept in a database would be queried many times a second by 20 sessions."""
+        with self._lock:
+            now = time.monotonic()
+            if now - self._polled_at >= POLL_USERS_S:
+                self._polled_users, self._polled_at = self.users.users(), now
+            return self._polled_users.get(name)
 
     # --- sign-in ---------------------------------------------------------------------------
     def attempt(self, name: str, password: str, origin: str) -> tuple[str | None, str]:

@@ -12,7 +12,7 @@ import pytest
 from auth.users import UsersFile
 from dashboards import cli
 from dashboards.app import websocket_origins
-from dashboards.signin import LOCKOUT_FAILURES, SignIn, _safe_next, login_page
+from dashboards.signin import LOCKOUT_FAILURES, POLL_USERS_S, SignIn, _safe_next, login_page
 from store import Store
 from store.audit import entries
 
@@ -86,6 +86,9 @@ def test_the_session_cookie_expires_and_dies_with_the_account(signin):
     assert signin.still_valid(access, now - 10)
     assert not signin.still_valid(access, now - 3601)
     signin.users.change("hc01", role="unit", unit="章贡区")
+    # The sessions' polls read the accounts at most every POLL_USERS_S, once for all of them.
+    assert signin.still_valid(access, now - 10)
+    signin._polled_at -= POLL_USERS_S
     assert not signin.still_valid(access, now - 10)  # moved to another unit: this session ends
     signin.users.remove("hc01")
     assert signin.signed_in_user(signin.cookie_value("hc01", now), now) is None

@@ -5,8 +5,8 @@ No Panel here: the CLI, the server and notebooks share it. See ``store.db.Store`
 ``store.annotations``.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: it would bind the name ``annotations`` in this
+# package, hiding the ``store.annotations`` submodule from ``from store import annotations``.
 import importlib
 
 # Where each public name lives: imported on first use (PEP 562), so ``import store.defaults`` or a

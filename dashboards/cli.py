@@ -238,8 +238,10 @@ def _run_serve(args: argparse.Namespace) -> int:
     if args.num_procs == 1:
         isolation.warm_up()  # the fork server imports the loaders now, not at the first upload
 
-    shown_host = args.allow_host[0] if args.allow_host else args.address
-    print(f"看板地址：http://{shown_host}:{args.port}/  （会议大屏：/meeting）", file=sys.stderr)
+    shown_host = args.allow_host[0] if args.allow_host else f"{args.address}:{args.port}"
+    if ":" not in shown_host.rsplit("]", 1)[-1]:  # an allowed host named without its port
+        shown_host = f"{shown_host}:{args.port}"
+    print(f"看板地址：http://{shown_host}/  （会议大屏：/meeting）", file=sys.stderr)
     print("登录：" + ("需要登录（账号保存在" + signin.users.where + "）" if signin.required else "不需要登录（仅本机访问）"),
           file=sys.stderr)
     serve(store=store_location, port=args.port, address=args.address, num_procs=args.num_procs, as_of=as_of, show=args.show,

@@ -852,8 +852,13 @@ class SubjectNotes(PageView):
         self._retitle()
 
     def _changed(self) -> None:
-        self.feed.check()  # moves this session's feed, which redraws every view that follows it
-        self._redraw()
+        # One batch of changes for the browser: cards drawn twice in two messages would let a
+        # click land on the first set while the second replaces it (and the click is lost).
+        with pn.io.hold():
+            seen = self.feed.revision
+            self.feed.check()  # moves this session's feed, which redraws every view that follows it
+            if self.feed.revision == seen:  # a poll had already moved it: draw this subject's cards anyway
+                self._redraw()
 
     def __panel__(self) -> pn.viewable.Viewable:
         editor = [self.editor] if self.editor.officer.can_write else []

@@ -272,7 +272,8 @@ class ExportDialog(pn.viewable.Viewer):
             self.phase = "idle"
         download = getattr(self, "_download", None)
         if download is not None:
-            download.param.update(file=None, data=None)
+            # data="" not None: once downloaded, the rendered model holds the bytes and Bokeh refuses None
+            download.param.update(file=None, data="")
         self._render_result()
 
     def dispose(self) -> None:

@@ -15,6 +15,7 @@ import zipfile
 
 import openpyxl
 import pytest
+from bokeh.document import Document as BokehDocument
 from docx import Document
 from pypdf import PdfReader
 
@@ -201,6 +202,24 @@ def _wait(condition, timeout: float = 30) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
+
+
+@pytest.mark.filterwarnings("ignore:To use the Modal")
+def test_closing_after_the_download_drops_the_pack(store_shared):
+    """The officer downloaded the pack (its bytes now sit in the rendered button's model), then
+    closed the dialog: the pack goes and the dialog opens on a new build (in the browser the
+    close once failed Bokeh's validation and the old download stayed)."""
+    dialog = _dialog(store_shared)
+    dialog.parts = ["xlsx"]
+    dialog.modal.open = True
+    asyncio.run(dialog.build())
+    download = dialog._download
+    download.get_root(BokehDocument())  # as on a page
+    download._transfer()  # what the click on the download button runs
+    assert download.data.startswith("data:")
+    dialog.modal.open = False
+    assert dialog.built is None and dialog._download is None and dialog._result.objects == []
+    assert not download.data and download.file is None
 
 
 @pytest.mark.filterwarnings("ignore:To use the Modal")  # no browser here: the modal has no model to open

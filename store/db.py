@@ -33,7 +33,7 @@ import loaders
 from loaders import Campaign, Issue, WorkbookResult, resends
 from loaders.workbook import MAX_FILE_BYTES
 
-from .codec import CODEC_FORMAT, result_from_dict, result_to_dict
+from .codec import CODEC_FORMAT, READABLE_OLDER_FORMATS, result_from_dict, result_to_dict
 
 if TYPE_CHECKING:
     from .audit import Actor
@@ -937,7 +937,10 @@ def _migrate(conn: Connection) -> None:
         version = 8
     codec = conn.execute(sa.select(schema_info.c.value).where(schema_info.c.key == "codec_format")).scalar()
     if codec != str(CODEC_FORMAT):
-        conn.execute(files.update().values(parser_version=STALE_PARSER_VERSION))
+        # Results of a format this program still decodes stay as they are (new ones are written
+        # in the current format); any other format is parsed again from the kept bytes.
+        if codec not in {str(format_) for format_ in READABLE_OLDER_FORMATS}:
+            conn.execute(files.update().values(parser_version=STALE_PARSER_VERSION))
         if codec is None:
             conn.execute(schema_info.insert().values(key="codec_format", value=str(CODEC_FORMAT)))
         else:

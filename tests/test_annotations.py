@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from store import SCHEMA_VERSION, Store
 from store import db as store_db
+from store.codec import CODEC_FORMAT
 from store.annotations import (
     COLUMNS,
     DEFAULT_TAGS,
@@ -383,7 +384,7 @@ def test_a_version_4_store_keeps_everything_and_gains_empty_annotation_tables(tm
             info = dict(conn.execute(sa.select(store_db.schema_info.c.key, store_db.schema_info.c.value)).all())
             files_after = conn.execute(sa.text("SELECT id, sha256, file_name, batch, accepted FROM files ORDER BY id")).all()
             submissions_after = conn.execute(sa.text("SELECT * FROM submissions ORDER BY id")).all()
-        assert info == {"schema_version": str(SCHEMA_VERSION), "codec_format": "1", "last_batch": "4", "data_revision": "4"}
+        assert info == {"schema_version": str(SCHEMA_VERSION), "codec_format": str(CODEC_FORMAT), "last_batch": "4", "data_revision": "4"}
         assert [tuple(r) for r in files_after] == files_before and len(files_before) == 4
         assert [tuple(r) for r in submissions_after] == submissions_before
         assert upgraded.submission_history().set_index("file_name")["active"].to_dict() == {

@@ -24,7 +24,7 @@ from openpyxl import Workbook
 
 import loaders
 from store import db as store_db
-from store.codec import CODEC_FORMAT
+from store.codec import CODEC_FORMAT, encode_value
 from store import Store, StoreError, resolve_store_url, result_from_dict, result_to_dict
 
 LEDGER_HEADER = ["序号", "县市区/部门", "企业（项目）", "所属行业领域", "重大隐患描述", "整改措施",
@@ -384,6 +384,40 @@ def test_results_of_another_codec_format_are_read_again_once(store, monkeypatch)
     monkeypatch.setattr(loaders, "load_workbook", no_parse)
     with Store(store.url) as again:
         assert again.campaign(AS_OF).summary() == expected
+
+
+def _row_format(result_json: str) -> str:
+    """A stored result as format 1 wrote it: each frame row by row, every value tagged on its own."""
+    data = json.loads(result_json)
+    data["format"] = 1
+    for submission in data["submissions"]:
+        frame = result_from_dict({**data, "submissions": [submission]}).submissions[0].records
+        submission["records"] = {"columns": [str(c) for c in frame.columns], "dtypes": [str(t) for t in frame.dtypes],
+                                 "rows": [[encode_value(v) for v in row] for row in frame.itertuples(index=False, name=None)]}
+    return json.dumps(data, ensure_ascii=False)
+
+
+def test_results_stored_row_by_row_are_read_as_they_are(store, monkeypatch):
+    """A store written before results were kept column by column opens without parsing any file again."""
+    store.ingest_bytes(ledger_workbook([CHEMICAL_PLANT, SHOPPING_MALL]), "台账.xlsx")
+    store.ingest_bytes(county_form_workbook(AUGUST_FORM), "调度表.xlsx")
+    expected = store.campaign(AS_OF).summary()
+    with store.engine.begin() as conn:
+        for file_id, result_json in conn.execute(sa.select(store_db.files.c.id, store_db.files.c.result_json)).all():
+            assert '"rows"' not in result_json
+            conn.execute(store_db.files.update().where(store_db.files.c.id == file_id)
+                         .values(result_json=_row_format(result_json)))
+        conn.execute(store_db.schema_info.update().where(store_db.schema_info.c.key == "codec_format").values(value="1"))
+
+    def no_parse(*_args):
+        raise AssertionError("read again although its format is still readable")
+
+    monkeypatch.setattr(loaders, "load_workbook", no_parse)
+    with Store(store.url) as reopened:
+        assert reopened.campaign(AS_OF).summary() == expected
+        with reopened.engine.connect() as conn:
+            assert conn.execute(sa.select(store_db.schema_info.c.value)
+                                .where(store_db.schema_info.c.key == "codec_format")).scalar_one() == str(CODEC_FORMAT)
 
 
 def test_batch_numbers_are_handed_out_once(store, tmp_path):

@@ -200,10 +200,42 @@ def forget_panel_views(doc) -> None:
     ``server_doc`` rendered. The notification area that ``server_doc`` adds to a document outside
     a template (the meeting screen) is rendered with ``get_root`` and never removed: its entry
     held the document and so the whole session, ~2 MB per meeting screen opened, for ever.
-    A private Panel attribute: ``tests/test_server_limits.py`` fails loudly when it changes."""
+    The view keeps the document too (``_documents``, what ``_server_destroy`` clears for a
+    session's document): dropped here as well, so a process-wide view (the notification area
+    outside a session) does not keep a document it was once drawn in.
+    Private Panel attributes: ``tests/test_server_limits.py`` fails loudly when they change."""
     views = pn.state._views
-    for ref in [ref for ref, entry in list(views.items()) if entry[2] is doc]:
+    for ref, entry in [(ref, entry) for ref, entry in list(views.items()) if entry[2] is doc]:
         views.pop(ref, None)
+        documents = getattr(entry[0], "_documents", None)
+        if isinstance(documents, dict) and documents.get(doc) is entry[1]:
+            del documents[doc]
+
+
+class _NoSession:
+    """What Panel's session-end hooks read of a session: its id and its document."""
+
+    def __init__(self, doc) -> None:
+        self.id, self._document = f"unserved-{id(doc)}", doc
+
+
+def destroy_unserved_document(doc) -> None:
+    """Release a document rendered without a server session, as the end of a session would.
+
+    Panel keys its per-document caches (templates, stylesheets, notifications, locations) weakly
+    by the document, but the cached objects hold it; a session's end clears them, and nothing
+    else does. The landing page drawn once at start-up (``dashboards.app.warm_up``) thus stayed,
+    with its views and the first dataset they showed, after every later data change (at province
+    scale the process stayed 190 MB larger). Panel's private ``_destroy_session`` and
+    ``_stylesheets``: ``tests/test_server_limits.py`` fails loudly when they change."""
+    context = _NoSession(doc)
+    for callback in [*doc.session_destroyed_callbacks, pn.state._destroy_session]:
+        try:
+            callback(context)
+        except KeyError:  # a view registered twice (Panel's Location is) is gone after the first
+            pass
+    pn.state._stylesheets.pop(doc, None)
+    forget_panel_views(doc)
 
 
 class PageView(pn.viewable.Viewer):

@@ -381,7 +381,7 @@ def warm_up(dataset: SharedCampaign, page: str = "overview") -> None:
     from panel.io.state import set_curdoc
 
     from auth.access import LOCAL_ACCESS
-    from components.page_view import forget_panel_views, session_scope
+    from components.page_view import destroy_unserved_document, session_scope
 
     started = time.monotonic()
     state, doc = DashboardState(page=page), Document()
@@ -392,7 +392,7 @@ def warm_up(dataset: SharedCampaign, page: str = "overview") -> None:
         log.warning("warming up the %s page failed", page, exc_info=True)
     finally:
         session_scope(state).release()
-        forget_panel_views(doc)
+        destroy_unserved_document(doc)
     log.info("landing page drawn once in %.1f s", time.monotonic() - started)
 
 

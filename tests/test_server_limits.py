@@ -7,12 +7,14 @@ import asyncio
 import datetime as dt
 import importlib.metadata
 import re
+import gc
 import tomllib
 import weakref
 from pathlib import Path
 
 import pandas as pd
 import panel as pn
+from panel.io.notifications import NotificationArea
 import pytest
 from bokeh.document import Document
 
@@ -311,10 +313,41 @@ def test_panel_still_registers_rendered_roots_where_the_session_end_forgets_them
     from components.page_view import forget_panel_views
 
     doc, other = Document(), Document()
-    root = pn.Column(pn.pane.Markdown("x")).get_root(doc)
+    area = NotificationArea()  # as the process-wide one outside a session: rendered into many documents
+    root, area_root = pn.Column(pn.pane.Markdown("x")).get_root(doc), area.get_root(doc)
     kept = pn.Column().get_root(other)
     entry = pn.state._views[root.ref["id"]]
     assert isinstance(entry, tuple) and len(entry) == 4 and entry[1] is root and entry[2] is doc
+    assert area._documents[doc] is area_root
     forget_panel_views(doc)
     assert root.ref["id"] not in pn.state._views and kept.ref["id"] in pn.state._views
+    assert doc not in area._documents
     forget_panel_views(other)
+
+
+def test_the_landing_page_drawn_at_start_up_keeps_nothing_after_a_data_change(small_store):
+    """``serve`` draws the landing page once before the port opens (``warm_up``), in a document no
+    session owns. Once the data change, that page must not keep the first dataset alive: at
+    province scale it held 190 MB in every server process until the restart."""
+    from dashboards.app import warm_up
+
+    warm_up(small_store)
+    first = weakref.ref(small_store.snapshot)
+    small_store.ingest(_one_file())
+    assert small_store.snapshot is not first()
+    gc.collect()
+    assert first() is None, "something still holds the dataset the start-up page was drawn on"
+
+
+def test_panel_still_has_the_session_end_hooks_an_unserved_document_is_released_with():
+    """``destroy_unserved_document`` runs Panel's private ``state._destroy_session`` and clears
+    ``state._stylesheets``; this fails the day Panel changes them."""
+    from components.page_view import destroy_unserved_document
+
+    doc = Document()
+    template = pn.template.BootstrapTemplate(main=[pn.pane.Markdown("x")])
+    template.server_doc(doc)
+    assert doc in pn.state._templates and doc in pn.state._stylesheets
+    destroy_unserved_document(doc)
+    assert doc not in pn.state._templates and doc not in pn.state._stylesheets
+    assert all(entry[2] is not doc for entry in pn.state._views.values())

@@ -41,6 +41,9 @@ DERIVED_MAX_BYTES = 512 * 1024 * 1024
 STORE_POLL_S = 2.0
 # At start-up, how long to wait for another process that is building the store's dataset.
 CLAIM_WAIT_AT_START_S = 60
+# After a new dataset replaces the old one, when to give the old one's memory back to the OS:
+# by then the open sessions (polling every 1.5 s) have redrawn on the new one and let go of the old.
+TRIM_AFTER_SWAP_S = 15.0
 
 
 def received_periods(campaign: Campaign) -> list[str]:
@@ -183,6 +186,7 @@ class SharedCampaign:
         self._last_check = 0.0
         self._pending_revision: int | None = None
         self._snapshot: CampaignSnapshot | None = None
+        self._trim_at: float | None = None  # when the replaced dataset's memory is given back
 
     @classmethod
     def from_campaign(cls, campaign: Campaign) -> SharedCampaign:
@@ -219,6 +223,7 @@ class SharedCampaign:
         with self._lock:
             if self._snapshot is not None:
                 self._revision += 1
+                self._trim_at = time.monotonic() + TRIM_AFTER_SWAP_S
             snapshot.revision = self._revision
             self._snapshot = snapshot
             self._checked_on = self._today() if self._fixed_as_of is None else None
@@ -250,6 +255,10 @@ class SharedCampaign:
     def _catch_up_in_background(self) -> None:
         try:
             self.catch_up()
+            if self._trim_at is not None and time.monotonic() >= self._trim_at:
+                self._trim_at = None
+                # Without it the process would keep the old dataset's pages as well as the new one's.
+                _return_freed_memory()
         except Exception:  # noqa: BLE001 - the store unreachable for a moment: sessions keep the dataset they have
             log.exception("could not follow the store's data revision")
         finally:

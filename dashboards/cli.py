@@ -219,6 +219,7 @@ def _run_serve(args: argparse.Namespace) -> int:
     import pyarrow
 
     pyarrow.set_memory_pool(pyarrow.system_memory_pool())
+    limit_malloc_arenas()
     with Store(args.store) as store:
         signin = _signin_settings(args, store)  # before anything else: a server that may not start says so at once
         # The bundled sample only goes into an empty store: a real store is never mixed with it.
@@ -265,6 +266,23 @@ def is_loopback(address: str | None) -> bool:
         return ipaddress.ip_address(text).is_loopback
     except ValueError:
         return False
+
+
+# glibc's mallopt parameter for the number of malloc arenas.
+_M_ARENA_MAX = -8
+SERVER_MALLOC_ARENAS = 2
+
+
+def limit_malloc_arenas(arenas: int = SERVER_MALLOC_ARENAS) -> None:
+    """At most ``arenas`` glibc malloc arenas in the server: by default each thread that allocates
+    (Tornado's, the export and refresh threads) may get its own, up to 8 per core, and each keeps
+    the pages of the frames it once held. As MALLOC_ARENA_MAX would, set before threads start."""
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, arenas)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def _signin_settings(args: argparse.Namespace, store: Store):

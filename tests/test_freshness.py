@@ -185,3 +185,38 @@ def test_a_server_builds_in_a_child_process_and_loads_what_it_kept(store_locatio
     with Store(store_location) as store:
         cold = loaders.build_campaign(store.results(), AS_OF)
     assert server.snapshot.campaign.summary() == cold.summary()
+
+
+def test_the_replaced_dataset_is_let_go_and_its_memory_given_back_once(store_location, builds, monkeypatch):
+    """A server runs for weeks through many data changes: once its sessions have moved to the new
+    dataset, nothing keeps the old one, and its pages are given back to the OS (once per change)."""
+    import gc
+    import weakref
+
+    import components.data as data
+
+    trims: list[float] = []
+    monkeypatch.setattr(data, "_return_freed_memory", lambda collect=True: trims.append(time.monotonic()))
+    monkeypatch.setattr(data, "TRIM_AFTER_SWAP_S", 0.5)
+    monkeypatch.setattr(data, "STORE_POLL_S", 0.05)
+    here = SharedCampaign(seeded(store_location), as_of=AS_OF)
+    server = SharedCampaign(store_location, as_of=AS_OF)
+    old = weakref.ref(server.snapshot)
+    here.ingest(month("2023年06月"))
+
+    def poll_until(condition, seconds: float = 10) -> None:
+        deadline = time.monotonic() + seconds
+        while not condition() and time.monotonic() < deadline:
+            server.refresh()  # each session's poll
+            time.sleep(0.05)
+
+    poll_until(lambda: server.snapshot is not old())
+    swapped = time.monotonic()
+    trims.clear()  # those after each build, while the sessions still held the old dataset
+    assert server.snapshot.periods == ["2023-05", "2023-06"]
+    gc.collect()
+    assert old() is None, "the process still holds the replaced dataset"
+    poll_until(lambda: bool(trims))
+    assert len(trims) == 1 and trims[0] - swapped >= 0.4
+    poll_until(lambda: len(trims) > 1, seconds=1)
+    assert len(trims) == 1  # nothing new: no more trims

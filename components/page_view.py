@@ -200,16 +200,10 @@ def forget_panel_views(doc) -> None:
     ``server_doc`` rendered. The notification area that ``server_doc`` adds to a document outside
     a template (the meeting screen) is rendered with ``get_root`` and never removed: its entry
     held the document and so the whole session, ~2 MB per meeting screen opened, for ever.
-    The view keeps the document too (``_documents``, what ``_server_destroy`` clears for a
-    session's document): dropped here as well, so a process-wide view (the notification area
-    outside a session) does not keep a document it was once drawn in.
-    Private Panel attributes: ``tests/test_server_limits.py`` fails loudly when they change."""
+    A private Panel attribute: ``tests/test_server_limits.py`` fails loudly when it changes."""
     views = pn.state._views
-    for ref, entry in [(ref, entry) for ref, entry in list(views.items()) if entry[2] is doc]:
+    for ref in [ref for ref, entry in list(views.items()) if entry[2] is doc]:
         views.pop(ref, None)
-        documents = getattr(entry[0], "_documents", None)
-        if isinstance(documents, dict) and documents.get(doc) is entry[1]:
-            del documents[doc]
 
 
 class _NoSession:
@@ -235,6 +229,13 @@ def destroy_unserved_document(doc) -> None:
         except KeyError:  # a view registered twice (Panel's Location is) is gone after the first
             pass
     pn.state._stylesheets.pop(doc, None)
+    # What ``Viewable._server_destroy`` does for the views that registered no session hook (the
+    # process-wide notification area, drawn into this document outside a session).
+    for view, root, entry_doc, _comm in list(pn.state._views.values()):
+        documents = getattr(view, "_documents", None)
+        if entry_doc is doc and isinstance(documents, dict) and documents.get(doc) is root:
+            view._cleanup(root)
+            del documents[doc]
     forget_panel_views(doc)
 
 

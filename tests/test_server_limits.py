@@ -313,15 +313,12 @@ def test_panel_still_registers_rendered_roots_where_the_session_end_forgets_them
     from components.page_view import forget_panel_views
 
     doc, other = Document(), Document()
-    area = NotificationArea()  # as the process-wide one outside a session: rendered into many documents
-    root, area_root = pn.Column(pn.pane.Markdown("x")).get_root(doc), area.get_root(doc)
+    root = pn.Column(pn.pane.Markdown("x")).get_root(doc)
     kept = pn.Column().get_root(other)
     entry = pn.state._views[root.ref["id"]]
     assert isinstance(entry, tuple) and len(entry) == 4 and entry[1] is root and entry[2] is doc
-    assert area._documents[doc] is area_root
     forget_panel_views(doc)
     assert root.ref["id"] not in pn.state._views and kept.ref["id"] in pn.state._views
-    assert doc not in area._documents
     forget_panel_views(other)
 
 
@@ -345,9 +342,11 @@ def test_panel_still_has_the_session_end_hooks_an_unserved_document_is_released_
     from components.page_view import destroy_unserved_document
 
     doc = Document()
+    area = NotificationArea()  # as the process-wide one outside a session: drawn into many documents
     template = pn.template.BootstrapTemplate(main=[pn.pane.Markdown("x")])
     template.server_doc(doc)
-    assert doc in pn.state._templates and doc in pn.state._stylesheets
+    area_root = area.get_root(doc)
+    assert doc in pn.state._templates and doc in pn.state._stylesheets and area._documents[doc] is area_root
     destroy_unserved_document(doc)
-    assert doc not in pn.state._templates and doc not in pn.state._stylesheets
+    assert doc not in pn.state._templates and doc not in pn.state._stylesheets and doc not in area._documents
     assert all(entry[2] is not doc for entry in pn.state._views.values())

@@ -43,6 +43,7 @@ from components.data import CampaignSnapshot, SessionCampaign, SharedCampaign, d
 from components.html_text import markdown_html, text
 from components.i18n import indicator_label, register_labels, tabulator_locale, tr
 from components.page_view import Lifecycle, PageView, page_scope, session_scope
+from components.read_only_table import ReadOnlyTable
 from components.state import FILTER_PARAMS, PAGES, DashboardState, drop_unknown_values
 from store import annotations as notes_store
 from store.annotations import (
@@ -1038,7 +1039,7 @@ class AnnotationPanel(PageView):
         self._heading = pn.pane.Markdown(margin=(0, 10), css_classes=["hb-an-heading"])
         widths = {"an_kind": "7%", "an_subject": "22%", "an_excerpt": "22%", "an_tag": "7%", "an_status": "7%",
                   "an_follow_up": "9%", "an_author": "7%", "an_updated": "11%", "an_orphaned": "6%"}
-        self.table = pn.widgets.Tabulator(
+        self.table = ReadOnlyTable(
             pagination="remote", page_size=15, show_index=False, disabled=True, layout="fit_columns",
             widths={tr(key, lang): width for key, width in widths.items()},
             sizing_mode="stretch_width", css_classes=["hb-an-table"], hidden_columns=["id"], header_align="center",
@@ -1186,7 +1187,7 @@ class DueFollowUps(PageView):
         self.feed = feed_for(self.state, self.shared)
         lang = self.state.lang
         self._heading = pn.pane.Markdown(margin=(10, 10, 0, 10), css_classes=["hb-an-due-heading"])
-        self.table = pn.widgets.Tabulator(
+        self.table = ReadOnlyTable(
             pagination="remote", page_size=10, show_index=False, disabled=True, layout="fit_data_stretch",
             sizing_mode="stretch_width", css_classes=["hb-an-due"], hidden_columns=["id"],
             configuration=tabulator_locale(lang),

@@ -37,6 +37,7 @@ from components.data import CampaignSnapshot, SharedCampaign
 from components.i18n import register_labels, tr
 from components.kpi import format_count, latest_for, report_period
 from components.page_view import PageView
+from components.read_only_table import ReadOnlyTable
 from components.state import FILTER_PARAMS
 from loaders.reference import COUNTIES, ZONES
 from metrics.filters import filter_mask
@@ -251,7 +252,7 @@ class CountyMap(PageView):
             self._book, self._feed = book_for(self.shared), feed_for(self.state, self.shared)
         self.map = hv.DynamicMap(Callable(self._draw, memoize=False),
                                  streams=[hv.streams.Params(self, ["figures", "measure", "selected", "badges"]), tap])
-        self.zones = pn.widgets.Tabulator(
+        self.zones = ReadOnlyTable(
             pd.DataFrame(), show_index=False, disabled=True, selectable=True, layout="fit_data_stretch",
             width=300, css_classes=["hb-map-zones"],
         )

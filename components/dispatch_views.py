@@ -23,6 +23,7 @@ from components.hazard_table import COLUMN_TITLES, days_formatter, display_rows
 from components.i18n import register_labels, tabulator_locale, tr, unit_type_label
 from components.kpi import KpiCard, format_count
 from components.page_view import PageView
+from components.read_only_table import ReadOnlyTable
 from components.state import DashboardState
 from loaders.model import SEVERITY_LABELS
 from metrics.dispatch import WeeklyReview, filing_deadline, previous_period, weekly_review
@@ -90,9 +91,9 @@ def severity_label(key: str, lang: str) -> str:
 
 # Tabulator's pager words in Chinese (its built-in ones are English).
 def paged_table(titles: dict[str, str], css_class: str, lang: str, page_size: int = LIST_PAGE_SIZE,
-                **params) -> pn.widgets.Tabulator:
+                **params) -> ReadOnlyTable:
     """A read-only, remotely paginated table whose shown columns and headers are ``titles`` (column -> header)."""
-    return pn.widgets.Tabulator(
+    return ReadOnlyTable(
         pagination="remote", page_size=page_size, show_index=False, disabled=True, layout="fit_data_stretch",
         titles=titles, header_align="center", sizing_mode="stretch_width", css_classes=[css_class],
         configuration=tabulator_locale(lang), **params,

@@ -17,6 +17,7 @@ from components.data import CampaignSnapshot, SharedCampaign
 from components.filters import HazardSelection
 from components.i18n import register_labels, sector_label, status_label, supervision_label, tabulator_locale, tr
 from components.page_view import PageView
+from components.read_only_table import ReadOnlyTable
 from metrics.hazards import MISSING_SECTOR
 
 register_labels({
@@ -124,7 +125,7 @@ class HazardTable(PageView):
             titles = {"notes": tr("column_notes", lang), **titles}
         else:
             self._book = self._feed = None
-        self._table = pn.widgets.Tabulator(
+        self._table = ReadOnlyTable(
             pagination="remote", page_size=PAGE_SIZE, show_index=False, disabled=True, layout="fit_columns",
             titles=titles, hidden_columns=["hazard_id"],
             widths=COLUMN_WIDTHS, formatters={"days_to_deadline": days_formatter(lang), "notes": notes_formatter()},

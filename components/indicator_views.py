@@ -22,6 +22,7 @@ from components.data import CampaignSnapshot, SharedCampaign
 from components.html_text import choice_options, text as html_text
 from components.i18n import indicator_label, register_labels, tabulator_locale, tr, unit_type_label
 from components.page_view import Lifecycle, PageView, page_scope
+from components.read_only_table import ReadOnlyTable
 from components.state import DashboardState
 from metrics import indicators as metrics
 
@@ -287,13 +288,13 @@ class IndicatorExplorer(PageView):
         )
 
 
-def decrease_table(found: pd.DataFrame, lang: str) -> pn.widgets.Tabulator:
+def decrease_table(found: pd.DataFrame, lang: str) -> ReadOnlyTable:
     """The findings as a read-only table: unit, period, cumulative, increment and where it was read."""
     columns = {
         "unit": tr("ind_unit", lang), "period": tr("ind_period", lang), "cumulative": tr("ind_cumulative", lang),
         "increment": tr("ind_increment", lang), "source_file": tr("ind_source_file", lang), "cell": tr("ind_cell", lang),
     }
-    return pn.widgets.Tabulator(
+    return ReadOnlyTable(
         found[list(columns)].reset_index(drop=True), titles=columns, show_index=False, disabled=True,
         pagination="remote", page_size=TABLE_PAGE_SIZE, sizing_mode="stretch_width", css_classes=["hb-decreases"],
         configuration=tabulator_locale(lang),

@@ -21,6 +21,7 @@ from components.data import CampaignSnapshot, SharedCampaign
 from components.i18n import register_labels, tabulator_locale, tr
 from components.kpi import report_period
 from components.page_view import PageView
+from components.read_only_table import ReadOnlyTable
 from loaders.reference import (
     QUOTA_COUNTY_HAZARDS,
     QUOTA_DEPARTMENT_HAZARDS,
@@ -124,8 +125,8 @@ class RankingTables(PageView):
         if self._feed is not None:
             self.follow(self._feed, ("revision",), self._refresh)
 
-    def _table(self, group: str) -> pn.widgets.Tabulator:
-        table = pn.widgets.Tabulator(
+    def _table(self, group: str) -> ReadOnlyTable:
+        table = ReadOnlyTable(
             pd.DataFrame(), pagination="remote", page_size=25, show_index=False, disabled=True,
             selectable=True, sizing_mode="stretch_width", css_classes=[f"hb-ranking-{group}"], layout="fit_data_stretch",
             configuration=tabulator_locale(self.state.lang),

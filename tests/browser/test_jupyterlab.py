@@ -87,6 +87,25 @@ def _cell(page, source_text: str):
         has=page.locator(".jp-InputArea", has_text=source_text))
 
 
+def _laid_out_box(locator, timeout_s: float = 20):
+    """The element's box once laid out with height, or the last box seen (None if never visible).
+
+    Tabulator replaces its rows when its data arrives after the first render, and the notebook
+    skips laying out cells scrolled out of view: between ``wait_for`` and a measurement the first
+    row may be a new element not yet laid out, so the measurement is retried, scrolled into view.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            locator.scroll_into_view_if_needed(timeout=2_000)
+            box = locator.bounding_box(timeout=2_000)
+        except PlaywrightTimeout:
+            box = None
+        if (box and box["height"] > 10) or time.monotonic() > deadline:
+            return box
+        time.sleep(0.2)
+
+
 # Bokeh's documents in the page: the county choropleth's data (the figure text of each county).
 MAP_DATA_JS = """() => {
   const texts = [];
@@ -118,6 +137,10 @@ def test_notebook_runs_in_jupyterlab_with_every_resource_local(browser, tmp_path
         page.on("requestfailed", lambda request: failed_loads.append(f"{request.url} {request.failure}"))
         page.on("console", lambda message: failed_loads.append(message.text)
                 if message.type == "error" and any(f in message.text for f in FAILED_LOAD) else None)
+        # Panel reports an exception raised in the kernel by a widget's message as a console warning.
+        kernel_errors: list[str] = []
+        page.on("console", lambda message: kernel_errors.append(message.text)
+                if "Python failed with the following traceback" in message.text else None)
         page.set_default_timeout(30_000)
 
         try:
@@ -155,7 +178,7 @@ def test_notebook_runs_in_jupyterlab_with_every_resource_local(browser, tmp_path
             map_cell = _cell(page, "CountyMap(")
             canvas = map_cell.locator(".hb-map canvas").first
             canvas.wait_for()
-            box = canvas.bounding_box()
+            box = _laid_out_box(canvas)
             assert box and box["width"] > 200 and box["height"] > 200, box
             page.wait_for_function(f"() => ({MAP_DATA_JS})().length > 0")
             # The tables: the map's functional zones and the hazards, rows drawn (Tabulator's CSS applied:
@@ -165,7 +188,8 @@ def test_notebook_runs_in_jupyterlab_with_every_resource_local(browser, tmp_path
             assert zone_rows.count() >= 3
             hazard_rows = _cell(page, "HazardTable(").locator(".hb-hazard-table .tabulator-row")
             hazard_rows.first.wait_for()
-            assert hazard_rows.first.bounding_box()["height"] > 10
+            row_box = _laid_out_box(hazard_rows.first)
+            assert row_box and row_box["height"] > 10, row_box
 
             # A filter widget redraws the views: pick a sector in the filter panel.
             overdue_detail = cards.locator(".hb-kpi-overdue .hb-kpi-detail")
@@ -192,6 +216,7 @@ def test_notebook_runs_in_jupyterlab_with_every_resource_local(browser, tmp_path
         off_machine = sorted({url for url in requests if _off_machine(url)})
         assert not off_machine, f"requests off loopback: {off_machine[:10]}"
         assert not failed_loads, failed_loads[:10]
+        assert not kernel_errors, kernel_errors[:3]
         passed = True
         print(f"jupyterlab: started+opened {ran - started:.1f}s (run all included), total {time.monotonic() - started:.1f}s, "
               f"{len(requests)} requests")

@@ -9,8 +9,9 @@ The cache is keyed by the data revision (``Store.data_revision``) and a fingerpr
 that builds the dataset (the loaders' and the codec's source, the pandas/pyarrow/numpy and
 Python versions): an upgrade, a new parser or any stored change makes it stale, and a stale,
 missing or unreadable cache only means building again (the cold path). Only the latest revision
-is kept. The payload is a pickle (compressed with zstd): the store is trusted like the code,
-since whoever can write it can change every figure anyway.
+is kept. The payload is a sequence of pickles (compressed with zstd), one per frame column (see
+``_write_campaign``): the store is trusted like the code, since whoever can write it can change
+every figure anyway.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ import platform
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from functools import lru_cache
 from pathlib import Path
 
+import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
@@ -38,7 +41,8 @@ from .db import Store, campaign_cache
 log = logging.getLogger(__name__)
 
 # Bump when what is pickled changes shape in a way the fingerprint cannot see.
-CACHE_FORMAT = 1
+# 2: one pickle per frame column (1: the campaign in one pickle).
+CACHE_FORMAT = 2
 _CODEC = "zstd"
 # A claim older than this is taken to be abandoned (its process died while building): build.
 CLAIM_TIMEOUT_S = 120
@@ -106,11 +110,47 @@ def load(store: Store, revision: int) -> Campaign | None:
         # at once beside the campaign (load peak 435 → 247 MB, 0.6 → 0.4 s).
         stream = pyarrow.CompressedInputStream(pyarrow.BufferReader(memoryview(payload)[8:]), _CODEC)
         # (The 8-byte length before the stream is not needed to read it; kept: older entries have it.)
-        campaign = pickle.load(stream)
+        return _read_campaign(stream)
     except Exception as error:  # noqa: BLE001 - a damaged cache is rebuilt, never fatal
         log.warning("campaign cache of revision %s unreadable (%s): building again", revision, error)
         return None
-    return campaign if isinstance(campaign, Campaign) else None
+
+
+def _write_campaign(campaign: Campaign, stream) -> None:
+    """Pickle ``campaign`` into ``stream`` a frame column at a time.
+
+    One pickle of the whole campaign keeps every object it reduced (the copies pyarrow and pandas
+    hand it) alive in its memo until the end: +237 MB and 1.7 s at province scale. A pickle per
+    column holds one column's at most: +27 MB and 0.2 s.
+    """
+    names = [field.name for field in dataclass_fields(Campaign)]
+    pickle.dump(names, stream, protocol=5)
+    for name in names:
+        value = getattr(campaign, name)
+        if isinstance(value, pd.DataFrame):
+            # The empty frame keeps the columns' names, dtypes and the frame's attrs.
+            pickle.dump(("frame", value.iloc[:0], value.index), stream, protocol=5)
+            for position in range(value.shape[1]):
+                pickle.dump(value.iloc[:, position].array, stream, protocol=5)
+        else:
+            pickle.dump(("value", value), stream, protocol=5)
+
+
+def _read_campaign(stream) -> Campaign:
+    """The campaign ``_write_campaign`` wrote."""
+    values = {}
+    for name in pickle.load(stream):
+        kind, *parts = pickle.load(stream)
+        if kind == "frame":
+            empty, index = parts
+            columns = [pickle.load(stream) for _ in range(empty.shape[1])]
+            frame = pd.DataFrame(dict(enumerate(columns)), index=index, copy=False)
+            frame.columns = empty.columns
+            frame.attrs = empty.attrs
+            values[name] = frame
+        else:
+            values[name] = parts[0]
+    return Campaign(**values)
 
 
 def claim(store: Store, revision: int) -> bool:
@@ -139,7 +179,7 @@ def save(store: Store, revision: int, campaign: Campaign) -> None:
     # Compressed as it is pickled (as ``load`` reads it): no pickle bytes in memory at once.
     sink = pyarrow.BufferOutputStream()
     with pyarrow.CompressedOutputStream(sink, _CODEC) as stream:
-        pickle.dump(campaign, stream, protocol=5)
+        _write_campaign(campaign, stream)
         size = stream.tell()
     payload = size.to_bytes(8, "little") + sink.getvalue().to_pybytes()
     key, now = cache_key(revision), dt.datetime.now(dt.timezone.utc)

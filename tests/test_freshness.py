@@ -8,6 +8,7 @@ on SQLite and on a real PostgreSQL (``store_location``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import subprocess
@@ -133,8 +134,14 @@ def test_a_restart_loads_the_cached_dataset_and_never_trusts_a_stale_or_damaged_
     assert len(builds) == 1
     warm = SharedCampaign(location, as_of=AS_OF).snapshot
     assert len(builds) == 1
-    pd.testing.assert_frame_equal(warm.campaign.unique_hazards, cold.campaign.unique_hazards)
-    pd.testing.assert_frame_equal(warm.campaign.indicators, cold.campaign.indicators)
+    # Every frame as built, column by column (names, order, dtypes, values, index, attrs), and the rest.
+    for field in dataclasses.fields(loaders.Campaign):
+        warm_value, cold_value = getattr(warm.campaign, field.name), getattr(cold.campaign, field.name)
+        if isinstance(cold_value, pd.DataFrame):
+            pd.testing.assert_frame_equal(warm_value, cold_value, check_exact=True)
+            assert warm_value.attrs == cold_value.attrs
+        else:
+            assert warm_value == cold_value, field.name
     assert warm.campaign.summary() == cold.campaign.summary()
 
     with Store(location) as store, store.engine.begin() as conn:  # damaged bytes

@@ -1040,7 +1040,7 @@ class AnnotationPanel(PageView):
         widths = {"an_kind": "7%", "an_subject": "22%", "an_excerpt": "22%", "an_tag": "7%", "an_status": "7%",
                   "an_follow_up": "9%", "an_author": "7%", "an_updated": "11%", "an_orphaned": "6%"}
         self.table = ReadOnlyTable(
-            pagination="remote", page_size=15, show_index=False, disabled=True, layout="fit_columns",
+            pagination="remote", page_size=15, show_index=False, layout="fit_columns",
             widths={tr(key, lang): width for key, width in widths.items()},
             sizing_mode="stretch_width", css_classes=["hb-an-table"], hidden_columns=["id"], header_align="center",
             configuration={"columnDefaults": {"headerWordWrap": True}, **tabulator_locale(lang)},
@@ -1188,7 +1188,7 @@ class DueFollowUps(PageView):
         lang = self.state.lang
         self._heading = pn.pane.Markdown(margin=(10, 10, 0, 10), css_classes=["hb-an-due-heading"])
         self.table = ReadOnlyTable(
-            pagination="remote", page_size=10, show_index=False, disabled=True, layout="fit_data_stretch",
+            pagination="remote", page_size=10, show_index=False, layout="fit_data_stretch",
             sizing_mode="stretch_width", css_classes=["hb-an-due"], hidden_columns=["id"],
             configuration=tabulator_locale(lang),
         )

@@ -253,7 +253,7 @@ class CountyMap(PageView):
         self.map = hv.DynamicMap(Callable(self._draw, memoize=False),
                                  streams=[hv.streams.Params(self, ["figures", "measure", "selected", "badges"]), tap])
         self.zones = ReadOnlyTable(
-            pd.DataFrame(), show_index=False, disabled=True, selectable=True, layout="fit_data_stretch",
+            pd.DataFrame(), show_index=False, selectable=True, layout="fit_data_stretch",
             width=300, css_classes=["hb-map-zones"],
         )
         self.zones.on_click(lambda event: self.state.toggle_unit(self.zones.value.iloc[event.row, 0]))

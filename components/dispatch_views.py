@@ -94,7 +94,7 @@ def paged_table(titles: dict[str, str], css_class: str, lang: str, page_size: in
                 **params) -> ReadOnlyTable:
     """A read-only, remotely paginated table whose shown columns and headers are ``titles`` (column -> header)."""
     return ReadOnlyTable(
-        pagination="remote", page_size=page_size, show_index=False, disabled=True, layout="fit_data_stretch",
+        pagination="remote", page_size=page_size, show_index=False, layout="fit_data_stretch",
         titles=titles, header_align="center", sizing_mode="stretch_width", css_classes=[css_class],
         configuration=tabulator_locale(lang), **params,
     )

@@ -126,7 +126,7 @@ class HazardTable(PageView):
         else:
             self._book = self._feed = None
         self._table = ReadOnlyTable(
-            pagination="remote", page_size=PAGE_SIZE, show_index=False, disabled=True, layout="fit_columns",
+            pagination="remote", page_size=PAGE_SIZE, show_index=False, layout="fit_columns",
             titles=titles, hidden_columns=["hazard_id"],
             widths=COLUMN_WIDTHS, formatters={"days_to_deadline": days_formatter(lang), "notes": notes_formatter()},
             header_align="center",

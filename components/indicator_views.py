@@ -295,7 +295,7 @@ def decrease_table(found: pd.DataFrame, lang: str) -> ReadOnlyTable:
         "increment": tr("ind_increment", lang), "source_file": tr("ind_source_file", lang), "cell": tr("ind_cell", lang),
     }
     return ReadOnlyTable(
-        found[list(columns)].reset_index(drop=True), titles=columns, show_index=False, disabled=True,
+        found[list(columns)].reset_index(drop=True), titles=columns, show_index=False,
         pagination="remote", page_size=TABLE_PAGE_SIZE, sizing_mode="stretch_width", css_classes=["hb-decreases"],
         configuration=tabulator_locale(lang),
     )

@@ -127,7 +127,7 @@ class RankingTables(PageView):
 
     def _table(self, group: str) -> ReadOnlyTable:
         table = ReadOnlyTable(
-            pd.DataFrame(), pagination="remote", page_size=25, show_index=False, disabled=True,
+            pd.DataFrame(), pagination="remote", page_size=25, show_index=False,
             selectable=True, sizing_mode="stretch_width", css_classes=[f"hb-ranking-{group}"], layout="fit_data_stretch",
             configuration=tabulator_locale(self.state.lang),
         )

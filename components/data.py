@@ -228,12 +228,12 @@ class SharedCampaign:
             self._snapshot = snapshot
             self._checked_on = self._today() if self._fixed_as_of is None else None
 
-    def _build(self, wait_s: float = 0) -> CampaignSnapshot:
+    def _build(self, wait_s: float = 0, yield_to_claim: bool = False) -> CampaignSnapshot:
         from store.campaign_cache import campaign_for
 
         # Without a date: the statistics date of ``self._today()`` (a test's own "today").
         campaign, store_revision = campaign_for(self._store, self._fixed_as_of, wait_s=wait_s, today=self._today,
-                                                in_child=self.build_in_child)
+                                                in_child=self.build_in_child, yield_to_claim=yield_to_claim)
         snapshot = CampaignSnapshot.build(campaign, self._revision, store_revision)
         _return_freed_memory()
         return snapshot
@@ -290,7 +290,11 @@ class SharedCampaign:
         with self._build_lock:
             if store.data_revision() == self._snapshot.store_revision:  # an upload here built it meanwhile
                 return False
-            self._swap(self._build())
+            try:
+                snapshot = self._build(yield_to_claim=True)
+            except campaign_cache.ClaimedElsewhere:  # another process claimed it since: its result, next poll
+                return False
+            self._swap(snapshot)
         self._pending_revision = None
         return True
 

@@ -204,7 +204,10 @@ def release(store: Store, revision: int) -> None:
 
 
 def build_and_save(store: Store, as_of: dt.date | None = None) -> tuple[Campaign, int]:
-    """Build the campaign from every stored result (the cold path) and keep it for the others."""
+    """Build the campaign from every stored result (the cold path) and keep it for the others.
+
+    The revision read is claimed (``campaign_for`` claims it first, before the results are read;
+    a claim already held is this build's own, or a live one another process will not outrun)."""
     results, revision = store.results_at_revision()
     claimed = claim(store, revision)
     try:
@@ -245,26 +248,58 @@ def _build_and_save_at(url: str, as_of: dt.date | None) -> None:
         build_and_save(store, as_of)
 
 
+class ClaimedElsewhere(Exception):
+    """Another process claimed the revision first and is building it (``campaign_for(yield_to_claim=True)``)."""
+
+
 def campaign_for(store: Store, as_of: dt.date | None = None, wait_s: float = 0,
-                 today: Callable[[], dt.date] = dt.date.today, in_child: bool = False) -> tuple[Campaign, int]:
+                 today: Callable[[], dt.date] = dt.date.today, in_child: bool = False,
+                 yield_to_claim: bool = False) -> tuple[Campaign, int]:
     """The campaign of the store now and its data revision: from the cache when this code built
     it at this revision, else built (and cached; ``in_child``: in another process, see
     ``build_in_child``). ``as_of`` None: the statistics date of ``today()``. ``wait_s``: how long
-    to wait for another process that claimed the revision."""
+    to wait for another process that claimed the revision; after that this one builds too, or,
+    with ``yield_to_claim``, raises ``ClaimedElsewhere`` (a server catching up keeps its dataset
+    and looks again on its next poll).
+
+    The revision is claimed before anything is read: reading every stored result, and a child's
+    start, take seconds at province scale, and another process that found no claim meanwhile
+    would build the same dataset beside this one (twice the memory and the CPU, measured in the
+    load benchmark: two servers each building after one upload)."""
     revision = store.data_revision()
     deadline = time.monotonic() + wait_s
+    loaded_a_built_one = False
     while True:
         campaign = load(store, revision)
         if campaign is not None:
             return _dated(campaign, as_of, today), revision
-        if time.monotonic() >= deadline or not state_of(store, revision).claim_is_live:
+        claimed = claim(store, revision)
+        if claimed:
+            break
+        state = state_of(store, revision)
+        if state.built:
+            if loaded_a_built_one:
+                break  # there, but unreadable (``load`` said why): built again and replaced
+            loaded_a_built_one = True
+            continue  # saved between the load and the claim
+        if not state.claim_is_live:
+            break  # (a claim made at the same moment, then dropped)
+        if time.monotonic() >= deadline:
+            if yield_to_claim:
+                raise ClaimedElsewhere(revision)
             break
         time.sleep(0.5)
-    if in_child and build_in_child(store, as_of):
-        revision = store.data_revision()
-        if (campaign := load(store, revision)) is not None:
-            return _dated(campaign, as_of, today), revision
-    campaign, built_revision = build_and_save(store, as_of or None)
+    claimed_revision = revision
+    try:
+        if in_child and build_in_child(store, as_of):
+            revision = store.data_revision()
+            if (campaign := load(store, revision)) is not None:
+                return _dated(campaign, as_of, today), revision
+        campaign, built_revision = build_and_save(store, as_of or None)
+    except BaseException:
+        if claimed:
+            release(store, claimed_revision)
+        raise
     return _dated(campaign, as_of, today), built_revision
 
 

@@ -128,6 +128,28 @@ def test_a_process_waits_for_the_one_that_claimed_the_build_unless_the_claim_is_
     assert server.catch_up(settle=False) is True and len(builds) == 2
 
 
+def test_the_builder_claims_the_revision_before_reading_the_stored_results(store_location, builds, monkeypatch):
+    """Reading every stored result (and a server's child starting) takes seconds at province
+    scale: another process that looks meanwhile must find the claim and wait, not build too."""
+    location = seeded(store_location)
+    uploading, other = SharedCampaign(location, as_of=AS_OF), SharedCampaign(location, as_of=AS_OF)
+    assert len(builds) == 1
+    looked: list[bool] = []
+    read = Store.results_at_revision
+
+    def reading_while_the_other_looks(store):
+        if not looked:
+            looked.append(None)
+            looked[0] = other.catch_up(settle=False)
+        return read(store)
+
+    monkeypatch.setattr(Store, "results_at_revision", reading_while_the_other_looks)
+    uploading.ingest(month("2023年06月")[:4])
+    assert looked == [False] and len(builds) == 2  # the other waited; built once, by the uploader
+    assert other.catch_up(settle=False) is True and len(builds) == 2  # and it loads that build
+    assert other.snapshot.campaign.summary() == uploading.snapshot.campaign.summary()
+
+
 def test_a_restart_loads_the_cached_dataset_and_never_trusts_a_stale_or_damaged_one(store_location, builds, monkeypatch):
     location = seeded(store_location, ("2023年05月", "2023年06月"))
     cold = SharedCampaign(location, as_of=AS_OF).snapshot

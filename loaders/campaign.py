@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from .model import Issue, RecordRows, Submission, WorkbookResult
 from .reference import CAMPAIGN_END_PERIOD, CAMPAIGN_START_PERIOD, INDICATOR_BY_KEY, PART_WHOLE_PAIRS
-from .identity import link_rewordings
+from .identity import link_rewordings, shared_values
 from .resends import Candidate, filing_date_usable, in_campaign_window, resolve, statistics_date
 from .values import normalize_text
 
@@ -311,7 +311,8 @@ def _hazards_frame(subs: list[Submission], issues: list[Issue]) -> pd.DataFrame:
     # A hazard listed again in later months has the same key: each distinct key is hashed once.
     ids: dict[tuple, str] = {}
     hazards["hazard_id"] = [ids[key] if key in ids else ids.setdefault(key, hazard_id(*key))
-                            for key in zip(hazards["unit"].tolist(), hazards["enterprise"].tolist(), hazards["description"].tolist())]
+                            for key in zip(*(shared_values(hazards[name]) for name in ("unit", "enterprise", "description")))]
+    del ids  # its keys hold every distinct text until the function ends otherwise
     hazards["deadline"] = pd.to_datetime(hazards["deadline"], errors="coerce")
     hazards = hazards[list(HAZARD_COLUMNS)].sort_values(["period", "unit"], kind="stable").reset_index(drop=True)
     hazards = link_rewordings(hazards, issues)

@@ -26,6 +26,7 @@ import difflib
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from .model import Issue
@@ -57,13 +58,28 @@ def _similarity(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 
+def shared_values(column: pd.Series) -> list:
+    """``column.to_numpy(dtype=object).tolist()`` with one Python object per distinct value.
+
+    A text column (Arrow-backed) makes a new ``str`` for every row; a hazard is listed again every
+    month, so at province scale (≈400,000 rows) each text column as a list held some 50 MB of
+    repeated strings while the campaign was built. Other dtypes are converted as they are."""
+    if not isinstance(column.dtype, pd.StringDtype):
+        return column.to_numpy(dtype=object).tolist()
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    values = np.empty(len(uniques) + 1, dtype=object)
+    values[:-1] = uniques.to_numpy(dtype=object)
+    values[-1] = column.dtype.na_value  # code -1: missing, as ``to_numpy(dtype=object)`` gives it
+    return values[codes].tolist()
+
+
 class _Rows:
     """The hazard rows as plain lists, with the normalised texts worked out on first use: most
     rows repeat a hazard already known and need neither."""
 
     def __init__(self, hazards: pd.DataFrame):
         for name in ("unit", "period", "enterprise", "description", "status", "source_file", "source_sheet", "source_row"):
-            setattr(self, name, hazards[name].to_numpy(dtype=object).tolist())
+            setattr(self, name, shared_values(hazards[name]))
         self.sector = hazards["sector"].astype(object).where(hazards["sector"].notna(), "").to_numpy(dtype=object).tolist()
         self._texts: dict[int, str] = {}
         self._enterprises: dict[int, str] = {}

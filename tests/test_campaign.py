@@ -356,3 +356,21 @@ def test_a_yearless_deadline_repeated_by_later_ledgers_keeps_its_first_reading()
     # December alone reads its "8月底前" as next year's: the contract's rule for a new text.
     alone = build_campaign([december], dt.date(2024, 1, 23)).unique_hazards.set_index("enterprise")
     assert alone.loc["甲", "deadline"] == pd.Timestamp("2024-08-31")
+
+
+def test_hazard_rows_as_lists_hold_each_distinct_text_once_and_keep_every_value():
+    """Building the campaign turns the hazard rows into lists (identity, hazard ids); a hazard is
+    listed again every month, so each distinct text is one object, and nothing else changes."""
+    import math
+
+    from loaders.identity import shared_values
+
+    column = pd.Series(["石城县", None, "石城县", "于都县", None, "石城县"], dtype="str")
+    values = shared_values(column)
+    expected = column.to_numpy(dtype=object).tolist()
+    assert len(values) == len(expected)
+    for got, want in zip(values, expected):
+        assert (isinstance(want, float) and math.isnan(got)) or got == want
+    assert values[0] is values[2] is values[5]
+    numbers = pd.Series([3, None, 3], dtype="object")
+    assert shared_values(numbers) == [3, None, 3]  # not text: as it is

@@ -114,6 +114,14 @@ def warm_up() -> None:
     forkserver.ensure_running()
 
 
+def child_process(target, args: tuple, name: str) -> multiprocessing.Process:
+    """A process (not started) forked from the fork server, which has the loaders, pandas and
+    pyarrow imported already: a spawned interpreter spends 2–3 s importing them. No limits: for
+    the server's own work (``store.campaign_cache.build_in_child``), not for an uploaded file."""
+    _ensure_preload()
+    return _ParseProcess(target=target, args=args, daemon=True, name=name)
+
+
 def parse_isolated(data: bytes, file_name: str, limits: ParseLimits | None = None) -> tuple[WorkbookResult, str]:
     """``store.db.parse_and_encode(data, file_name)`` run in a child process within ``limits``.
 

@@ -38,11 +38,11 @@ log = logging.getLogger(__name__)
 DERIVED_MAX_ENTRIES = 128
 DERIVED_MAX_BYTES = 512 * 1024 * 1024
 # How often a process asks the store whether its data moved (one small read, in a background thread).
-STORE_POLL_S = 2.0
+STORE_POLL_S = 1.0
 # At start-up, how long to wait for another process that is building the store's dataset.
 CLAIM_WAIT_AT_START_S = 60
 # After a new dataset replaces the old one, when to give the old one's memory back to the OS:
-# by then the open sessions (polling every 1.5 s) have redrawn on the new one and let go of the old.
+# by then the open sessions (polling every second) have redrawn on the new one and let go of the old.
 TRIM_AFTER_SWAP_S = 15.0
 
 

@@ -33,7 +33,7 @@ pn.extension("tabulator", notifications=True)
 log = logging.getLogger(__name__)
 
 # A session's poll (a comparison; the store itself is asked at most every ``STORE_POLL_S`` per process).
-REVISION_POLL_MS = 1500
+REVISION_POLL_MS = 1000
 # How long 数据已更新 stays on screen.
 DATA_UPDATED_NOTICE_MS = 15000
 ACCENT = "#b71c1c"

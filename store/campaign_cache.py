@@ -270,7 +270,7 @@ def campaign_for(store: Store, as_of: dt.date | None = None, wait_s: float = 0,
     load benchmark: two servers each building after one upload)."""
     revision = store.data_revision()
     deadline = time.monotonic() + wait_s
-    loaded_a_built_one = False
+    found_built = False
     while True:
         campaign = load(store, revision)
         if campaign is not None:
@@ -280,9 +280,9 @@ def campaign_for(store: Store, as_of: dt.date | None = None, wait_s: float = 0,
             break
         state = state_of(store, revision)
         if state.built:
-            if loaded_a_built_one:
+            if found_built:
                 break  # there, but unreadable (``load`` said why): built again and replaced
-            loaded_a_built_one = True
+            found_built = True
             continue  # saved between the load and the claim
         if not state.claim_is_live:
             break  # (a claim made at the same moment, then dropped)
@@ -291,16 +291,15 @@ def campaign_for(store: Store, as_of: dt.date | None = None, wait_s: float = 0,
                 raise ClaimedElsewhere(revision)
             break
         time.sleep(0.5)
-    claimed_revision = revision
     try:
         if in_child and build_in_child(store, as_of):
-            revision = store.data_revision()
-            if (campaign := load(store, revision)) is not None:
-                return _dated(campaign, as_of, today), revision
+            current = store.data_revision()  # (the child built the store as it found it)
+            if (campaign := load(store, current)) is not None:
+                return _dated(campaign, as_of, today), current
         campaign, built_revision = build_and_save(store, as_of or None)
     except BaseException:
         if claimed:
-            release(store, claimed_revision)
+            release(store, revision)
         raise
     return _dated(campaign, as_of, today), built_revision
 

@@ -82,7 +82,7 @@ class _Popen(popen_forkserver.Popen):
         self.pid = forkserver.read_signed(self.sentinel)
 
 
-class _ParseProcess(_context.Process):
+class _ForkServerProcess(_context.Process):
     @staticmethod
     def _Popen(process_obj):
         return _Popen(process_obj)
@@ -119,7 +119,7 @@ def child_process(target, args: tuple, name: str) -> multiprocessing.Process:
     pyarrow imported already: a spawned interpreter spends 2–3 s importing them. No limits: for
     the server's own work (``store.campaign_cache.build_in_child``), not for an uploaded file."""
     _ensure_preload()
-    return _ParseProcess(target=target, args=args, daemon=True, name=name)
+    return _ForkServerProcess(target=target, args=args, daemon=True, name=name)
 
 
 def parse_isolated(data: bytes, file_name: str, limits: ParseLimits | None = None) -> tuple[WorkbookResult, str]:
@@ -131,7 +131,7 @@ def parse_isolated(data: bytes, file_name: str, limits: ParseLimits | None = Non
     limits = limits or ParseLimits()
     _ensure_preload()
     parent_end, child_end = _context.Pipe(duplex=True)
-    process = _ParseProcess(target=_child_main, args=(child_end, limits.memory_bytes * _DATA_LIMIT_FACTOR), daemon=True,
+    process = _ForkServerProcess(target=_child_main, args=(child_end, limits.memory_bytes * _DATA_LIMIT_FACTOR), daemon=True,
                             name="hazardboard-parse")
     try:
         process.start()

@@ -90,7 +90,8 @@ def _history_table(history: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 
 class HazardDetail(PageView):
-    """Beside the table: the hazard in ``state.hazard``, or a hint when none is open; with ``shared``, its annotations."""
+    """Beside the table: the hazard in ``state.hazard``, or a hint when none is open; with ``shared``, its
+    annotations, and the hazard as the new dataset has it after a data change."""
 
     shared = param.ClassSelector(class_=SharedCampaign, default=None, doc="For the hazard's annotations (none without it)")
 
@@ -101,7 +102,19 @@ class HazardDetail(PageView):
                                         css_classes=["hb-detail-close"])
         self._close.on_click(lambda _event: setattr(self.state, "hazard", ""))
         self._body = pn.Column(self._render(self.state.hazard), sizing_mode="stretch_width")
-        self.follow(self.state, ("hazard",), lambda: setattr(self._body, "objects", [self._render(self.state.hazard)]))
+        self.follow(self.state, ("hazard",), self._redraw)
+        if self.shared is not None:  # the page stays across a data change (``begin_page(follows_data=True)``)
+            self.follow(self.state, ("data_revision",), self._take_new_data)
+
+    def _redraw(self) -> None:
+        self._body.objects = [self._render(self.state.hazard)]
+
+    def _take_new_data(self) -> None:
+        snapshot = self.shared.snapshot
+        if snapshot is not self.snapshot:
+            self.snapshot = snapshot
+            if self.state.hazard:  # the hint needs no redraw
+                self._redraw()
 
     def _annotations(self, hazard_id: str) -> list:
         """The hazard's annotations and the editor (the previous hazard's stop following)."""

@@ -9,6 +9,8 @@ outlive them (the session's ``DashboardState``, its ``HazardSelection``, shared 
 - the page's (``page_scope(state)``) holds every watcher of the views of the page shown,
   and is released when the page is rebuilt (page, language or data revision change, or
   a new ``build``), so views of a replaced page neither recompute nor stay in memory.
+  A page whose views follow a new dataset themselves (``begin_page(state, follows_data=True)``)
+  is not rebuilt on a data revision change, and keeps its watchers.
 
 A view registers through its owner (``Lifecycle.follow`` / ``watch`` / ``on_change``), never
 with a raw ``param.watch``, ``pn.bind`` or ``param.depends`` on another object. Watchers on
@@ -98,11 +100,12 @@ class SessionScope(Lifecycle):
         self._objects: dict[Hashable, object] = {}
         self._page: Lifecycle | None = None
         self._page_key: tuple | None = None
+        self._page_follows_data = False
         self.follow(state, PAGE_REBUILD_PARAMS, self._release_stale_page)
 
     def _key(self) -> tuple | None:
         state = self._state()
-        return None if state is None else tuple(getattr(state, name) for name in PAGE_REBUILD_PARAMS)
+        return None if state is None else page_key(state, self._page_follows_data)
 
     def get(self, key: Hashable, build: Callable[[], object]) -> object:
         """The session's one object for ``key``, built on first use (released with the session)."""
@@ -117,10 +120,16 @@ class SessionScope(Lifecycle):
             self._page, self._page_key = Lifecycle(), self._key()
         return self._page
 
-    def begin_page(self) -> Lifecycle:
-        """A page is being built: the views of the page before are released."""
+    def begin_page(self, follows_data: bool = False) -> Lifecycle:
+        """A page is being built: the views of the page before are released. ``follows_data``:
+        the new page's views follow a new dataset themselves, so a data revision keeps the page."""
         self._release_page()
+        self._page_follows_data = follows_data
         return self.page()
+
+    def shown_page_key(self) -> tuple | None:
+        """``page_key`` of the page shown (None before the first page): what it was built for."""
+        return None if self._page is None else self._page_key
 
     def _release_stale_page(self) -> None:
         # Only a page built for other page/language/revision values: whichever of the template's
@@ -147,6 +156,11 @@ class SessionScope(Lifecycle):
         super().release()
 
 
+def page_key(state: DashboardState, follows_data: bool) -> tuple:
+    """What a page is built for: page and language, and the data revision unless its views follow new data."""
+    return state.page, state.lang, None if follows_data else state.data_revision
+
+
 def session_scope(state: DashboardState) -> SessionScope:
     """The session's owner, created on first use; inside a server session it is released when the session ends."""
     scope = state.__dict__.get(_SESSION_ATTRIBUTE)
@@ -162,9 +176,19 @@ def page_scope(state: DashboardState) -> Lifecycle:
     return session_scope(state).page()
 
 
-def begin_page(state: DashboardState) -> Lifecycle:
-    """Called by every page's ``build``: the previous page's views stop following and can be collected."""
-    return session_scope(state).begin_page()
+def begin_page(state: DashboardState, follows_data: bool = False) -> Lifecycle:
+    """Called by every page's ``build``: the previous page's views stop following and can be collected.
+
+    ``follows_data``: every view of the new page follows a new dataset itself (through the
+    session's ``HazardSelection``, or ``follow_data``), so a data revision does not rebuild it."""
+    return session_scope(state).begin_page(follows_data)
+
+
+def page_follows_data(state: DashboardState) -> bool:
+    """Whether the page shown keeps its views across a data revision (``begin_page(follows_data=True)``)."""
+    scope = state.__dict__.get(_SESSION_ATTRIBUTE)
+    key = None if scope is None or scope.released else scope.shown_page_key()
+    return key is not None and key == page_key(state, True)
 
 
 def release_session(state: DashboardState) -> None:

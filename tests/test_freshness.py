@@ -249,3 +249,80 @@ def test_the_replaced_dataset_is_let_go_and_its_memory_given_back_once(store_loc
     assert len(trims) == 1 and trims[0] - swapped >= 0.4
     poll_until(lambda: len(trims) > 1, seconds=1)
     assert len(trims) == 1  # nothing new: no more trims
+
+
+def _open_page(shared: SharedCampaign, page: str, **filters):
+    """A session's whole app (``create_app``) showing ``page``; returns its state and a finder of its views."""
+    import panel as pn
+
+    from components.state import DashboardState
+    from dashboards.app import create_app
+
+    state = DashboardState(page=page, **filters)
+    app = create_app(shared, state)
+
+    def views(kind, css_class: str | None = None) -> list:
+        found = [view for root in app.main for view in root.select(kind)]
+        return [view for view in found if css_class is None or css_class in view.css_classes]
+
+    return state, views, pn
+
+
+def test_an_open_hazards_page_takes_new_data_in_place(store_location, campaign):
+    """A data change (the session's poll sets ``data_revision``) redraws the hazards page's views where
+    they stand: the same summary, table and charts show the new dataset under the session's filter,
+    no watcher is added, and the replaced dataset is let go. A page whose views do not follow new
+    data (the overview) is built again."""
+    import gc
+    import weakref
+
+    from components.page_view import release_session, session_scope
+    from components.read_only_table import ReadOnlyTable
+
+    here = SharedCampaign(seeded(store_location), as_of=AS_OF)
+    state, views, pn = _open_page(here, "hazards", units=["信丰县"])
+    summary = views(pn.pane.Markdown, "hb-hazards-summary")[0]
+    table = views(ReadOnlyTable)[0]
+    bars = next(pane.object for pane in views(pn.pane.Bokeh) if "hb-chart-by-unit" in pane.object.css_classes)
+
+    def bar_total() -> int:
+        data = bars.renderers[0].data_source.data
+        assert list(data["x"]) == ["信丰县"]
+        return int(sum(values[0] for column, values in data.items() if column != "x"))
+
+    watchers = session_scope(state).page_watcher_count
+    old = weakref.ref(here.snapshot)
+    assert set(table.value["first_period"]) == {"2023-05"}
+    assert bar_total() == len(table.value)
+    county = lambda: here.snapshot.campaign.unique_hazards.query("unit == '信丰县'")  # noqa: E731
+
+    # Its detail is open beside the table: a hazard June's ledger reports again.
+    ledger = campaign.hazards
+    in_june = set(ledger.loc[ledger["period"] == "2023-06", "hazard_id"])
+    state.hazard = next(hazard for hazard in table.value["hazard_id"] if hazard in in_june)
+    history = lambda: views(pn.pane.DataFrame, "hb-detail-history")[0].object  # noqa: E731
+    assert list(history()["报送月份"]) == ["2023-05"]
+
+    here.ingest(month("2023年06月"))
+    with pn.io.hold():  # what the session's poll does (``dashboards.app.watch_revision``)
+        state.data_revision = here.snapshot.revision
+    expected = county()
+    assert len(expected) > 0 and set(expected["first_period"]) == {"2023-05", "2023-06"}
+    assert views(pn.pane.Markdown, "hb-hazards-summary") == [summary]  # the same view, not a new page
+    assert summary.object.startswith(f"共 {len(expected)} 条隐患")
+    assert views(ReadOnlyTable) == [table] and set(table.value["first_period"]) == {"2023-05", "2023-06"}
+    assert set(table.value["unit"]) == {"信丰县"}
+    assert bar_total() == len(expected)
+    assert list(history()["报送月份"]) == ["2023-05", "2023-06"]  # the hazard as June's ledger has it too
+    assert session_scope(state).page_watcher_count == watchers
+    gc.collect()
+    assert old() is None, "the open page still holds the replaced dataset"
+
+    release_session(state)
+    state, views, pn = _open_page(here, "overview")
+    heading = views(pn.pane.Markdown, "hb-overview-heading")[0]
+    here.ingest(month("2023年07月"))
+    state.data_revision = here.snapshot.revision
+    rebuilt = views(pn.pane.Markdown, "hb-overview-heading")
+    assert rebuilt != [heading] and "2023-07" in rebuilt[0].object
+

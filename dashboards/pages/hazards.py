@@ -1,7 +1,8 @@
 """隐患 — the hazards page: charts by unit and sector, status over time, the hazard table and a hazard's detail.
 
 Every view follows the session's ``HazardSelection`` (the filter applied once per
-change); the page itself is built only when the page, language or data change.
+change, and again on the new dataset after a data change); the page itself is built only
+when the page or language change: a new dataset redraws the figures in place.
 Clicking a bar or a heatmap cell filters to that unit (and sector); clicking a
 table row opens the hazard's detail.
 """
@@ -32,12 +33,12 @@ register_labels({
 })
 
 
-def _summary(selection: HazardSelection, snapshot: CampaignSnapshot, lang: str, lifecycle: Lifecycle) -> pn.viewable.Viewable:
+def _summary(selection: HazardSelection, lang: str, lifecycle: Lifecycle) -> pn.viewable.Viewable:
     def text() -> str:
         hazards = selection.hazards
         return tr("hazards_summary", lang).format(
             total=len(hazards), open=int((hazards["status"] != "rectified").sum()),
-            overdue=int(hazards["overdue"].sum()), as_of=snapshot.as_of.isoformat(),
+            overdue=int(hazards["overdue"].sum()), as_of=selection.snapshot.as_of.isoformat(),
         )
 
     pane = pn.pane.Markdown(text(), css_classes=["hb-hazards-summary"], sizing_mode="stretch_width")
@@ -66,8 +67,7 @@ class HazardFigures(param.Parameterized):
         lifecycle.watch(selection, self._aggregate, "mask")
 
     def _aggregate(self, *_events) -> None:
-        # From the selection's own snapshot: after an upload the selection may move on
-        # to the new data a moment before this page is rebuilt.
+        # From the selection's own snapshot: after a data change it has moved on to the new dataset.
         selection = self._selection
         snapshot = selection.snapshot
         # The units keep one order (the whole dataset's, most hazards first), and every unit the
@@ -106,7 +106,7 @@ def _with_empty_state(chart: LiveChart, figures: HazardFigures, lang: str, lifec
 
 def build(state: DashboardState, snapshot: CampaignSnapshot, shared: SharedCampaign) -> pn.viewable.Viewable:
     lang = state.lang
-    lifecycle = begin_page(state)
+    lifecycle = begin_page(state, follows_data=True)
     selection = HazardSelection.for_session(state, shared)
     figures = HazardFigures(selection, lifecycle)
     # Every sector key, the hazards without one last, as SECTOR_COLORS lists them.
@@ -147,7 +147,7 @@ def build(state: DashboardState, snapshot: CampaignSnapshot, shared: SharedCampa
         lifecycle=lifecycle)
 
     return pn.Column(
-        _summary(selection, snapshot, lang, lifecycle),
+        _summary(selection, lang, lifecycle),
         pn.pane.Markdown(tr("chart_click_hint", lang), styles={"color": "#666"}, margin=(0, 10)),
         _with_empty_state(bars, figures, lang, lifecycle, scrolled=True),
         _with_empty_state(heatmap, figures, lang, lifecycle, scrolled=True),

@@ -25,6 +25,8 @@ import threading
 from pathlib import Path
 
 import holoviews as hv
+import holoviews.plotting.bokeh  # noqa: F401  (first: Bokeh stays HoloViews' current backend)
+import holoviews.plotting.mpl  # noqa: F401  (the chart definitions keep matplotlib options only once it is loaded)
 import matplotlib.pyplot as plt
 import pandas as pd
 

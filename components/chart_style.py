@@ -3,9 +3,15 @@
 Importing this module makes matplotlib (the static backend of the exports) draw Chinese:
 HoloViews chart definitions render with both backends, and matplotlib's default font
 has no CJK glyphs. DejaVu Sans stays the fallback for Latin text.
+
+HoloViews' matplotlib backend is imported only where something is drawn with it (the exports,
+``briefing/charts.py``): it cost a server ~1 s of its start-up and the memory of pyplot, for
+charts only ever drawn with Bokeh there. Chart definitions set their matplotlib options through
+``for_matplotlib``, which keeps them whenever the backend is loaded.
 """
 
 import numbers
+import sys
 
 import matplotlib
 
@@ -113,12 +119,27 @@ def mpl_readable_numbers(plot, element=None) -> None:
 
 
 def readable_numbers(element):
-    """``element`` with ``bokeh_readable_numbers`` and ``mpl_readable_numbers`` added to its hooks (those it has kept)."""
+    """``element`` with ``bokeh_readable_numbers`` and ``mpl_readable_numbers`` (matplotlib loaded) added to its hooks."""
     for backend, hook in (("bokeh", bokeh_readable_numbers), ("matplotlib", mpl_readable_numbers)):
+        if backend == "matplotlib" and not matplotlib_loaded():
+            continue
         hooks = list(element.opts.get("plot", backend=backend).kwargs.get("hooks", []))
         if hook not in hooks:
             element = element.opts(hooks=[*hooks, hook], backend=backend)
     return element
+
+
+def matplotlib_loaded() -> bool:
+    """Whether HoloViews' matplotlib backend is imported, completely: HoloViews keeps a backend's
+    options only once it is, and one being imported by another thread (the export warm-up) is not."""
+    module = sys.modules.get("holoviews.plotting.mpl")
+    return module is not None and not getattr(getattr(module, "__spec__", None), "_initializing", False)
+
+
+def for_matplotlib(element, **options):
+    """``element.opts(**options, backend="matplotlib")`` once that backend is loaded; before, ``element``
+    (nothing draws it with matplotlib then: whatever exports loads the backend first)."""
+    return element.opts(**options, backend="matplotlib") if matplotlib_loaded() else element
 
 
 # A chart of units taller than this scrolls within a box of this height on a page, so the page

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import holoviews as hv
 import holoviews.plotting.bokeh  # noqa: F401  (options can only be set for a loaded backend)
-import holoviews.plotting.mpl  # noqa: F401
 import pandas as pd
 
 import components.chart_style  # noqa: F401  (CJK fonts for matplotlib)
-from components.chart_style import readable_numbers, rows_height
+from components.chart_style import for_matplotlib, readable_numbers, rows_height
 from components.i18n import register_labels, sector_label, status_label, tr
 from loaders.reference import SECTOR_KEYS
 from metrics.hazards import STATUSES
@@ -73,8 +72,8 @@ def hazards_by_unit_bars(counts: pd.DataFrame, lang: str = "zh") -> hv.Bars:
         height=rows_height(rows, CHART_HEIGHT), tools=["hover", "tap"], xaxis="top",
         legend_position="right", shared_axes=False, title=tr("chart_by_unit", lang), backend="bokeh",
     )
-    bars = bars.opts(stacked=not data.empty, invert_axes=True, invert_yaxis=True, fig_inches=_rows_inches(rows),
-                     aspect="auto", title=tr("chart_by_unit", lang), backend="matplotlib")
+    bars = for_matplotlib(bars, stacked=not data.empty, invert_axes=True, invert_yaxis=True, fig_inches=_rows_inches(rows),
+                          aspect="auto", title=tr("chart_by_unit", lang))
     return readable_numbers(bars)
 
 
@@ -89,8 +88,8 @@ def unit_sector_heatmap(counts: pd.DataFrame, lang: str = "zh") -> hv.HeatMap:
         height=rows_height(rows, HEATMAP_HEIGHT), xaxis="top", tools=["hover", "tap"], shared_axes=False,
         title=tr("chart_heatmap", lang), backend="bokeh",
     )
-    heatmap = heatmap.opts(cmap="Reds", colorbar=True, invert_yaxis=True, xrotation=45, fig_inches=_rows_inches(rows),
-                           aspect="auto", title=tr("chart_heatmap", lang), backend="matplotlib")
+    heatmap = for_matplotlib(heatmap, cmap="Reds", colorbar=True, invert_yaxis=True, xrotation=45,
+                             fig_inches=_rows_inches(rows), aspect="auto", title=tr("chart_heatmap", lang))
     return readable_numbers(heatmap)
 
 
@@ -105,7 +104,7 @@ def status_over_time_bars(counts: pd.DataFrame, lang: str = "zh") -> hv.Bars:
         legend_position="right", shared_axes=False, title=tr("chart_status_over_time", lang), backend="bokeh",
     )
     return readable_numbers(
-        bars.opts(stacked=not data.empty, xrotation=45, title=tr("chart_status_over_time", lang), backend="matplotlib"))
+        for_matplotlib(bars, stacked=not data.empty, xrotation=45, title=tr("chart_status_over_time", lang)))
 
 
 def sector_status_bars(counts: pd.DataFrame, lang: str = "zh") -> hv.Bars:
@@ -123,6 +122,6 @@ def sector_status_bars(counts: pd.DataFrame, lang: str = "zh") -> hv.Bars:
         tools=["hover"], legend_position="right", shared_axes=False, title=tr("chart_sector_status", lang), backend="bokeh",
     )
     return readable_numbers(
-        bars.opts(stacked=not data.empty, invert_axes=True, invert_yaxis=True, color=hv.Cycle(list(colors.values())),
-                  edgecolor="none", legend_position="top", xlabel="", title=tr("chart_sector_status", lang),
-                  backend="matplotlib"))
+        for_matplotlib(bars, stacked=not data.empty, invert_axes=True, invert_yaxis=True,
+                       color=hv.Cycle(list(colors.values())), edgecolor="none", legend_position="top", xlabel="",
+                       title=tr("chart_sector_status", lang)))

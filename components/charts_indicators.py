@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import holoviews as hv
 import holoviews.plotting.bokeh  # noqa: F401  (registers the Bokeh options used below)
-import holoviews.plotting.mpl  # noqa: F401  (registers the matplotlib options used below)
 import numpy as np
 import pandas as pd
 
 import components.chart_style  # noqa: F401  (CJK fonts for matplotlib)
-from components.chart_style import bar_colours, readable_numbers
+from components.chart_style import bar_colours, for_matplotlib, readable_numbers
 from components.i18n import indicator_label, register_labels, tr, unit_type_label
 from loaders.reference import INDICATOR_BY_KEY
 
@@ -71,7 +70,7 @@ def value_axis_label(key: str, lang: str, measure: str = "") -> str:
 
 def _styled(element, shared: dict, bokeh: dict | None = None):
     """Options for both backends plus the Bokeh-only ones (hover, tap, pixel sizes)."""
-    element = element.opts(backend="matplotlib", **shared)
+    element = for_matplotlib(element, **shared)
     return element.opts(backend="bokeh", **shared, **(bokeh or {}))
 
 
@@ -121,12 +120,11 @@ def unit_ranking_chart(values: pd.DataFrame, key: str, lang: str = "zh", selecte
                                                           (tr("ind_period", lang), "@period")],
                     "height": _height(len(frame)), "responsive": True, "line_alpha": 0,
                     "nonselection_alpha": 1.0, "toolbar": None, "default_tools": [], "show_grid": True})
-    bars = bars.opts(color=MUTED_COLOUR, edgecolor="none", hooks=[bar_colours("colour")], backend="matplotlib")
+    bars = for_matplotlib(bars, color=MUTED_COLOUR, edgecolor="none", hooks=[bar_colours("colour")])
     labels = hv.Labels(plot_frame, [unit_dim, hv.Dimension("label_at", label=value_dim.label)], "text")
     labels = _styled(labels, {"invert_axes": True}, {"text_align": "left", "text_font_size": "9pt",
                                                      "text_color": "#37474f"})
-    labels = labels.opts(horizontalalignment="left", size=7, color="#37474f", hooks=[_labels_on_categories],
-                         backend="matplotlib")
+    labels = for_matplotlib(labels, horizontalalignment="left", size=7, color="#37474f", hooks=[_labels_on_categories])
     return readable_numbers(bars * labels)
 
 

@@ -10,11 +10,10 @@ import datetime as dt
 
 import holoviews as hv
 import holoviews.plotting.bokeh  # noqa: F401  (registers the backend so options can target it)
-import holoviews.plotting.mpl  # noqa: F401
 import pandas as pd
 
 import components.chart_style  # noqa: F401  (CJK fonts for matplotlib)
-from components.chart_style import bar_colours, readable_numbers, rows_height
+from components.chart_style import bar_colours, for_matplotlib, readable_numbers, rows_height
 from components.i18n import register_labels, tr
 
 STAGE_COLORS = ("#ef9a9a", "#ffcc80", "#90caf9", "#a5d6a7")
@@ -62,7 +61,7 @@ def missing_months_text(missing: object, lang: str = "zh") -> str:
 def _styled(element, bokeh: dict | None = None, matplotlib: dict | None = None, **common):
     """Apply ``common`` options to both backends plus each backend's own."""
     element = element.opts(**common, **(bokeh or {}), backend="bokeh")
-    return element.opts(**common, **(matplotlib or {}), backend="matplotlib")
+    return for_matplotlib(element, **common, **(matplotlib or {}))
 
 
 def _scroll_page(overlay: hv.Overlay) -> hv.Overlay:
@@ -190,6 +189,6 @@ def quota_bars(progress: pd.DataFrame, quota: int, lang: str = "zh") -> hv.Overl
     )
     quota_line = _styled(hv.HLine(quota), bokeh={"line_width": 2, "line_dash": "dashed"},
                          matplotlib={"linewidth": 2, "linestyle": "dashed"}, color=BEHIND_COLOR)
-    overlay = _scroll_page(bars * quota_line).opts(fig_inches=(8, max(3.5, 0.8 + 0.16 * len(frame))), aspect="auto", padding=0,
-                                                  backend="matplotlib")
+    overlay = for_matplotlib(_scroll_page(bars * quota_line), fig_inches=(8, max(3.5, 0.8 + 0.16 * len(frame))),
+                             aspect="auto", padding=0)
     return readable_numbers(overlay)

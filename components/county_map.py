@@ -23,7 +23,6 @@ from dataclasses import dataclass
 
 import holoviews as hv
 import holoviews.plotting.bokeh  # noqa: F401  (options can only be set for a loaded backend)
-import holoviews.plotting.mpl  # noqa: F401
 import numpy as np
 import pandas as pd
 import panel as pn
@@ -32,7 +31,7 @@ from holoviews.core.spaces import Callable
 from matplotlib.path import Path as PolygonPath
 
 import components.chart_style  # noqa: F401  (CJK fonts for matplotlib)
-from components.chart_style import readable_numbers
+from components.chart_style import for_matplotlib, readable_numbers
 from components.data import CampaignSnapshot, SharedCampaign
 from components.i18n import register_labels, tr
 from components.kpi import format_count, latest_for, report_period
@@ -140,14 +139,14 @@ def format_figure(value: float) -> str:
 
 
 def _labels(frame: pd.DataFrame, color: str) -> hv.Labels:
-    return hv.Labels(frame, ["x", "y"], "text").opts(text_font_size="11px", text_color=color, backend="bokeh").opts(
-        size=8, color=color, backend="matplotlib")
+    return for_matplotlib(hv.Labels(frame, ["x", "y"], "text").opts(text_font_size="11px", text_color=color, backend="bokeh"),
+                          size=8, color=color)
 
 
 def _county_polygons(records: list[dict], vdims: list, tooltips: list[tuple[str, str]]) -> hv.Polygons:
-    return hv.Polygons(records, vdims=vdims).opts(
+    return for_matplotlib(hv.Polygons(records, vdims=vdims).opts(
         line_color=BORDER_COLOR, line_width=1, tools=["hover"], hover_tooltips=tooltips, backend="bokeh",
-    ).opts(edgecolor=BORDER_COLOR, linewidth=0.8, backend="matplotlib")
+    ), edgecolor=BORDER_COLOR, linewidth=0.8)
 
 
 def county_choropleth(
@@ -186,16 +185,12 @@ def county_choropleth(
     top = float(np.nanmax(values.to_numpy())) if values.notna().any() else 0.0
     xlim, ylim = _map_bounds()
     frame_width = round(MAP_HEIGHT_PX * (xlim[1] - xlim[0]) / (ylim[1] - ylim[0]))
-    counties = _county_polygons(polygons, vdims, tooltips).opts(
-        color="value", cmap=COLOR_MAP, colorbar=True, clabel=measure_label, clim=(0, max(top, 1.0)),
-        clipping_colors={"NaN": MISSING_COLOR}, backend="bokeh",
-    ).opts(
-        color="value", cmap=COLOR_MAP, colorbar=True, clabel=measure_label, clim=(0, max(top, 1.0)),
-        clipping_colors={"NaN": MISSING_COLOR}, backend="matplotlib",
-    )
+    colours = {"color": "value", "cmap": COLOR_MAP, "colorbar": True, "clabel": measure_label,
+               "clim": (0, max(top, 1.0)), "clipping_colors": {"NaN": MISSING_COLOR}}
+    counties = for_matplotlib(_county_polygons(polygons, vdims, tooltips).opts(**colours, backend="bokeh"), **colours)
     chosen = [{"x": shape.x, "y": shape.y} for shape in shapes if selected and shape.name in selected]
-    outline = hv.Path(chosen).opts(color=SELECTED_COLOR, line_width=4, backend="bokeh").opts(
-        color=SELECTED_COLOR, linewidth=3, backend="matplotlib")
+    outline = for_matplotlib(hv.Path(chosen).opts(color=SELECTED_COLOR, line_width=4, backend="bokeh"),
+                             color=SELECTED_COLOR, linewidth=3)
     label_frame = pd.DataFrame({
         "x": [shape.label_x for shape in shapes], "y": [shape.label_y for shape in shapes],
         "text": [f"{shape.name}{(badges or {}).get(shape.name, '')}\n{record['value_text']}"
@@ -203,13 +198,10 @@ def county_choropleth(
     })
     on_dark_fill = (values / max(top, 1.0)).fillna(0).to_numpy() > DARK_FILL_SHARE
     labels = _labels(label_frame[~on_dark_fill], LABEL_COLOR) * _labels(label_frame[on_dark_fill], LABEL_ON_DARK_COLOR)
-    return readable_numbers((counties * outline * labels).opts(
+    return readable_numbers(for_matplotlib((counties * outline * labels).opts(
         frame_height=MAP_HEIGHT_PX, frame_width=frame_width, xaxis=None, yaxis=None, show_grid=False,
         toolbar=None, xlim=xlim, ylim=ylim, backend="bokeh",
-    ).opts(
-        fig_inches=7, aspect="equal", xaxis=None, yaxis=None, xlim=xlim, ylim=ylim,
-        backend="matplotlib",
-    ))
+    ), fig_inches=7, aspect="equal", xaxis=None, yaxis=None, xlim=xlim, ylim=ylim))
 
 
 # The map ignores the unit part of the filter (it shows every county); a unit change only moves the outline.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import holoviews as hv
+import holoviews.plotting.mpl  # noqa: F401  (loaded as the exports load it, before any chart is defined)
 import numpy as np
 import pandas as pd
 import panel as pn

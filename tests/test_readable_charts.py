@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import holoviews as hv
+import holoviews.plotting.mpl  # noqa: F401  (loaded as the exports load it, before any chart is defined)
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd

@@ -350,3 +350,29 @@ def test_panel_still_has_the_session_end_hooks_an_unserved_document_is_released_
     destroy_unserved_document(doc)
     assert doc not in pn.state._templates and doc not in pn.state._stylesheets and doc not in area._documents
     assert all(entry[2] is not doc for entry in pn.state._views.values())
+
+
+def test_a_server_never_loads_matplotlib_plotting_and_exports_still_style_their_charts():
+    """HoloViews' matplotlib backend and pyplot cost a server ~1 s of start-up and their memory for
+    charts it only draws with Bokeh: serving imports neither. The exports load the backend first
+    (``briefing/charts.py``), so the charts they draw keep their matplotlib options."""
+    import subprocess
+    import sys
+
+    script = """
+import sys
+import dashboards.app, dashboards.meeting, dashboards.signin, components.export_dialog
+from dashboards.pages import annotations, data, dispatch, enforcement, hazards, map, overview, training
+print(sorted(name for name in ("holoviews.plotting.mpl", "matplotlib.pyplot") if name in sys.modules))
+import briefing.charts
+import holoviews as hv
+import pandas as pd
+from components.county_map import county_choropleth
+print(hv.Store.current_backend)
+figure = hv.render(county_choropleth(pd.Series({"章贡区": 12, "南康区": 40}), "隐患数"), backend="matplotlib")
+print("隐患数" in {axes.get_ylabel() for axes in figure.axes})
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                            cwd=Path(__file__).resolve().parents[1])
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["[]", "bokeh", "True"]

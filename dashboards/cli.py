@@ -223,7 +223,7 @@ def _run_serve(args: argparse.Namespace) -> int:
     with Store(args.store) as store:
         signin = _signin_settings(args, store)  # before anything else: a server that may not start says so at once
         # The bundled sample only goes into an empty store: a real store is never mixed with it.
-        data = args.data or ([] if len(store.files_frame()) else [str(_bundled_campaign_folder())])
+        data = args.data or ([str(_bundled_campaign_folder())] if store.is_empty() else [])
         if data:
             with ProgressBar("导入", always=False) as progress:
                 report = store.ingest_paths(data, progress=progress, actor=cli_actor())

@@ -590,6 +590,11 @@ class Store:
         """The campaign dataset built from everything stored, oldest ingestion first."""
         return loaders.build_campaign(self.results(), as_of)
 
+    def is_empty(self) -> bool:
+        """Whether no file was ever stored (one indexed row read, whatever the store's size)."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(files.c.id).limit(1)).first() is None
+
     def files_frame(self) -> pd.DataFrame:
         """One row per stored file (without its bytes), in ingestion order."""
         query = (sa.select(files.c.id, files.c.sequence, files.c.file_name, files.c.sha256, files.c.size,

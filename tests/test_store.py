@@ -129,7 +129,9 @@ def test_result_round_trips_through_json_with_types_intact():
 
 def test_same_file_twice_is_skipped_and_changes_nothing(store):
     data = ledger_workbook([CHEMICAL_PLANT, SHOPPING_MALL])
+    assert store.is_empty()
     first = store.ingest_bytes(data, "章贡区8月台账.xlsx")
+    assert not store.is_empty()
     counts, summary = row_counts(store), store.campaign(AS_OF).summary()
 
     again = store.ingest_bytes(data, "章贡区8月台账.xlsx")

@@ -42,7 +42,7 @@ from auth.access import Access, AccessDenied
 from components.data import CampaignSnapshot, SessionCampaign, SharedCampaign, denied
 from components.html_text import markdown_html, text
 from components.i18n import indicator_label, register_labels, tabulator_locale, tr
-from components.page_view import Lifecycle, PageView, page_scope, session_scope
+from components.page_view import Lifecycle, PageView, page_scope, session_hold, session_scope
 from components.read_only_table import ReadOnlyTable
 from components.state import FILTER_PARAMS, PAGES, DashboardState, drop_unknown_values
 from store import annotations as notes_store
@@ -855,7 +855,7 @@ class SubjectNotes(PageView):
     def _changed(self) -> None:
         # One batch of changes for the browser: cards drawn twice in two messages would let a
         # click land on the first set while the second replaces it (and the click is lost).
-        with pn.io.hold():
+        with session_hold():
             seen = self.feed.revision
             self.feed.check()  # moves this session's feed, which redraws every view that follows it
             if self.feed.revision == seen:  # a poll had already moved it: draw this subject's cards anyway

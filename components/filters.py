@@ -20,7 +20,7 @@ import param
 from components.data import CampaignSnapshot, SharedCampaign
 from components.html_text import choice_options
 from components.i18n import register_labels, sector_label, status_label, supervision_label, tr, unit_type_label
-from components.page_view import Lifecycle, session_scope
+from components.page_view import Lifecycle, session_hold, session_scope
 from components.state import FILTER_PARAMS, DashboardState
 from loaders.reference import SECTOR_KEYS, SUPERVISION_LABELS, UNIT_TYPES
 from metrics.filters import filter_mask
@@ -69,7 +69,7 @@ class HazardSelection(param.Parameterized):
         mask = filter_mask(unique, self.state.hazard_filter, snapshot.search_text).to_numpy(dtype=bool)
         # Every view of the page updates in one document patch. Not frozen: the views change
         # data and factors, never the model graph, and a freeze walks the whole graph on exit.
-        with pn.io.hold():
+        with session_hold():
             self.param.update(snapshot=snapshot, mask=mask, hazards=unique[mask])
 
 

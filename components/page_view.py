@@ -192,7 +192,8 @@ def begin_page(state: DashboardState, follows_data: bool = False) -> Lifecycle:
     """Called by every page's ``build``: the previous page's views stop following and can be collected.
 
     ``follows_data``: every view of the new page follows a new dataset itself (through the
-    session's ``HazardSelection``, or ``follow_data``), so a data revision does not rebuild it."""
+    session's ``HazardSelection``, or a watcher of their own on ``data_revision``), so a data
+    revision does not rebuild it."""
     return session_scope(state).begin_page(follows_data)
 
 

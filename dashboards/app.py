@@ -23,7 +23,7 @@ from param import Skip
 from components.data import SharedCampaign, describe_change, get_shared_campaign
 from components.i18n import register_labels, tr
 from components.html_text import text
-from components.page_view import page_follows_data, session_scope
+from components.page_view import page_follows_data, session_hold, session_scope
 from components.state import PAGES, URL_PARAMS, DashboardState, drop_unknown_values
 from components.upload import DEFAULT_UPLOAD_LIMIT_MB, set_upload_limit, websocket_message_limit
 from dashboards.cli import DEFAULT_SESSION_EXPIRY_S
@@ -137,7 +137,7 @@ def watch_revision(state: DashboardState, shared: SharedCampaign):
                 pn.state.notifications.info(text(describe_change(shown[0], snapshot, state.lang)),
                                             duration=DATA_UPDATED_NOTICE_MS)
             shown[0] = snapshot
-            with pn.io.hold():  # the page's views follow the new data in one patch
+            with session_hold():  # the page's views follow the new data in one patch
                 state.data_revision = snapshot.revision
 
     doc = pn.state.curdoc

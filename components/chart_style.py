@@ -129,6 +129,33 @@ def readable_numbers(element):
     return element
 
 
+def configure_screen_charts() -> None:
+    """Settings for charts drawn on screen, called once by the server and by notebooks.
+
+    - Bokeh draws HoloViews charts on a canvas, not with WebGL (HoloViews' default): the charts
+      here hold at most a few hundred glyphs, where a canvas is as fast; a browser allows a page only
+      about 16 WebGL contexts; and a browser without a GPU (the meeting-room PC, headless Chromium)
+      paints WebGL in software, ~0.1 s per page at province scale.
+    - Panel asks every object it wraps whether it is a matplotlib figure, and for that imports
+      ``matplotlib.figure`` (~0.3 s of a server's start-up, its font manager) as soon as matplotlib
+      is loaded, which HoloViews' Bokeh styles do. No object is a figure before that module is
+      imported, so the question waits until something imports it (an export)."""
+    import panel as pn
+    from holoviews.plotting.bokeh import BokehRenderer
+
+    BokehRenderer.webgl = False
+    matplotlib_pane = pn.pane.Matplotlib
+    if getattr(matplotlib_pane.applies, "_hazardboard_lazy", False):
+        return
+    original = matplotlib_pane.applies.__func__
+
+    def applies(cls, obj):
+        return "matplotlib.figure" in sys.modules and original(cls, obj)
+
+    applies._hazardboard_lazy = True
+    matplotlib_pane.applies = classmethod(applies)
+
+
 def matplotlib_loaded() -> bool:
     """Whether HoloViews' matplotlib backend is imported, completely: HoloViews keeps a backend's
     options only once it is, and one being imported by another thread (the export warm-up) is not."""

@@ -12,7 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import logging
+import threading
 import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -20,6 +22,7 @@ import holoviews as hv
 import panel as pn
 from param import Skip
 
+from components.chart_style import configure_screen_charts
 from components.data import SharedCampaign, describe_change, get_shared_campaign
 from components.i18n import register_labels, tr
 from components.html_text import text
@@ -31,11 +34,15 @@ from dashboards.cli import DEFAULT_SESSION_EXPIRY_S
 # Charts render with Bokeh on screen (matplotlib only in exports); Tabulator serves every table.
 hv.extension("bokeh", logo=False)
 pn.extension("tabulator", notifications=True)
+configure_screen_charts()
 
 log = logging.getLogger(__name__)
 
 # A session's poll (a comparison; the store itself is asked at most every ``STORE_POLL_S`` per process).
 REVISION_POLL_MS = 1000
+# After the port opens, how long a process waits for its first visitor before drawing the landing
+# page for nobody (``warm_up_unless_visited``).
+WARM_UP_AFTER_S = 1.0
 # How long 数据已更新 stays on screen.
 DATA_UPDATED_NOTICE_MS = 15000
 ACCENT = "#b71c1c"
@@ -373,14 +380,19 @@ def serve(
     def shared() -> SharedCampaign:
         return get_shared_campaign(store, as_of, build_in_child=True)
 
-    routes = {
-        "/": lambda: create_app(shared()),
-        "/meeting": lambda: create_meeting(shared()),
-    }
-    # Build the dataset before the first visitor arrives (and fail early on a bad store), and draw
-    # the landing page once (with several processes, each does both on its first visitor).
+    visited = threading.Event()
+
+    def visit(make_page):
+        def page():
+            visited.set()
+            return make_page(shared())
+        return page
+
+    routes = {"/": visit(create_app), "/meeting": visit(create_meeting)}
+    # Build the dataset before the port opens: a bad store fails at once (with several processes,
+    # each builds it once it has forked, below).
     if num_procs == 1:
-        warm_up(shared())
+        shared()
     auth: dict = {}
     if signin is not None and signin.required:
         auth["cookie_secret"] = signin.cookie_secret
@@ -388,7 +400,7 @@ def serve(
             auth["oauth_provider"] = oauth_provider
         else:
             auth["auth_provider"] = HazardboardAuth()
-    pn.serve(
+    server = pn.serve(
         routes, port=port, address=address, num_procs=num_procs, show=show, title=tr("app_title"),
         websocket_origin=websocket_origins(port, allow_hosts),
         static_dirs={"assets": str(ASSETS)} if ASSETS.exists() else {},
@@ -397,8 +409,22 @@ def serve(
         unused_session_lifetime_milliseconds=int(session_expiry_s * 1000),
         check_unused_sessions_milliseconds=max(500, int(session_expiry_s * 500)),
         use_xheaders=behind_proxy,
-        **auth,
+        start=False, **auth,
     )
+    # Each process draws the landing page once its port is open, so that an officer who comes
+    # later finds the shared figures computed; an officer already waiting is served first.
+    server.io_loop.call_later(WARM_UP_AFTER_S, warm_up_unless_visited, shared, visited)
+    server.start()
+    server.io_loop.start()
+
+
+def warm_up_unless_visited(shared: Callable[[], SharedCampaign], visited: threading.Event) -> None:
+    """``warm_up`` the process's dataset (building it first) unless a page was already asked for:
+    that visitor's page does the same work, and a warm-up before it would make it wait."""
+    if visited.is_set():
+        log.info("a visitor came before the warm-up: the landing page is drawn for them")
+        return
+    warm_up(shared())
 
 
 def warm_up(dataset: SharedCampaign, page: str = "overview") -> None:

@@ -97,3 +97,16 @@ def store_location(request, tmp_path) -> str:
     if request.param == "sqlite":
         return str(tmp_path / "store")
     return request.getfixturevalue("postgresql_database")()
+
+
+def recording_serve(calls: list[dict]):
+    """A stand-in for ``pn.serve`` that records its keyword arguments and returns a server whose
+    loop starts at once (``dashboards.app.serve`` schedules its warm-up, then starts it)."""
+    from types import SimpleNamespace
+
+    def serve(routes, **kwargs):
+        calls.append(kwargs)
+        loop = SimpleNamespace(call_later=lambda *args: None, start=lambda: None)
+        return SimpleNamespace(io_loop=loop, start=lambda: None)
+
+    return serve

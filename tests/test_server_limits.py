@@ -8,6 +8,7 @@ import datetime as dt
 import importlib.metadata
 import re
 import gc
+import threading
 import tomllib
 import weakref
 from pathlib import Path
@@ -23,7 +24,7 @@ from components.data import CampaignSnapshot, SharedCampaign
 from components.dispatch_views import review_for
 from components.state import DashboardState
 from components.upload import UploadJob, UploadPanel
-from tests.conftest import SAMPLE_CAMPAIGN
+from tests.conftest import SAMPLE_CAMPAIGN, recording_serve
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -205,7 +206,7 @@ def test_serve_sets_the_upload_limit_and_a_websocket_limit_that_fits_a_chunk(mon
     from dashboards import app
 
     calls = []
-    monkeypatch.setattr(pn, "serve", lambda *args, **kwargs: calls.append(kwargs))
+    monkeypatch.setattr(pn, "serve", recording_serve(calls))
     monkeypatch.setattr(upload, "UPLOAD_LIMIT_BYTES", upload.UPLOAD_LIMIT_BYTES)
     app.serve(store="unused", num_procs=2, upload_limit_mb=50)
     (kwargs,) = calls
@@ -219,6 +220,22 @@ def test_serve_sets_the_upload_limit_and_a_websocket_limit_that_fits_a_chunk(mon
     assert (calls[-1]["unused_session_lifetime_milliseconds"], calls[-1]["check_unused_sessions_milliseconds"]) == (15000, 7500)
     app.serve(store="unused", num_procs=2, session_expiry_s=5)
     assert (calls[-1]["unused_session_lifetime_milliseconds"], calls[-1]["check_unused_sessions_milliseconds"]) == (5000, 2500)
+    assert all(kwargs["start"] is False for kwargs in calls)  # started once the warm-up is scheduled
+
+
+def test_the_start_up_warm_up_gives_way_to_a_visitor_already_waiting(monkeypatch, small_store):
+    """Once the port is open, a process draws the landing page for nobody, unless an officer's page
+    was asked for first: that page does the same work, and must not wait behind it."""
+    from dashboards import app
+
+    drawn = []
+    monkeypatch.setattr(app, "warm_up", lambda dataset: drawn.append(dataset))
+    visited = threading.Event()
+    app.warm_up_unless_visited(lambda: small_store, visited)
+    assert drawn == [small_store]
+    visited.set()
+    app.warm_up_unless_visited(lambda: small_store, visited)
+    assert drawn == [small_store]
 
 
 def test_pn_serve_hands_the_websocket_limit_to_tornado():
@@ -323,7 +340,7 @@ def test_panel_still_registers_rendered_roots_where_the_session_end_forgets_them
 
 
 def test_the_landing_page_drawn_at_start_up_keeps_nothing_after_a_data_change(small_store):
-    """``serve`` draws the landing page once before the port opens (``warm_up``), in a document no
+    """``serve`` draws the landing page once after the port opens (``warm_up``), in a document no
     session owns. Once the data change, that page must not keep the first dataset alive: at
     province scale it held 190 MB in every server process until the restart."""
     from dashboards.app import warm_up
@@ -354,8 +371,10 @@ def test_panel_still_has_the_session_end_hooks_an_unserved_document_is_released_
 
 def test_a_server_never_loads_matplotlib_plotting_and_exports_still_style_their_charts():
     """HoloViews' matplotlib backend and pyplot cost a server ~1 s of start-up and their memory for
-    charts it only draws with Bokeh: serving imports neither. The exports load the backend first
-    (``briefing/charts.py``), so the charts they draw keep their matplotlib options."""
+    charts it only draws with Bokeh: serving imports neither, nor ``matplotlib.figure`` (which
+    Panel imported to ask whether an object is a figure: ~0.3 s). The exports load the backend
+    first (``briefing/charts.py``), so the charts they draw keep their matplotlib options, and
+    Panel still shows a matplotlib figure."""
     import subprocess
     import sys
 
@@ -363,8 +382,15 @@ def test_a_server_never_loads_matplotlib_plotting_and_exports_still_style_their_
 import sys
 import dashboards.app, dashboards.meeting, dashboards.signin, components.export_dialog
 from dashboards.pages import annotations, data, dispatch, enforcement, hazards, map, overview, training
-print(sorted(name for name in ("holoviews.plotting.mpl", "matplotlib.pyplot") if name in sys.modules))
+import panel as pn
+pn.panel(None)  # Panel asks whether it is a matplotlib figure
+print(sorted(name for name in ("holoviews.plotting.mpl", "matplotlib.pyplot", "matplotlib.figure") if name in sys.modules))
 import briefing.charts
+from matplotlib.figure import Figure
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+figure = Figure()
+FigureCanvasAgg(figure)
+print(type(pn.panel(figure)).__name__)  # once a figure can exist, Panel shows it
 import holoviews as hv
 import pandas as pd
 from components.county_map import county_choropleth
@@ -375,4 +401,4 @@ print("隐患数" in {axes.get_ylabel() for axes in figure.axes})
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
                             cwd=Path(__file__).resolve().parents[1])
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.split() == ["[]", "bokeh", "True"]
+    assert result.stdout.split() == ["[]", "Matplotlib", "bokeh", "True"]

@@ -15,6 +15,7 @@ from dashboards.app import websocket_origins
 from dashboards.signin import LOCKOUT_FAILURES, POLL_USERS_S, SignIn, _safe_next, login_page
 from store import Store
 from store.audit import entries
+from tests.conftest import recording_serve
 
 PASSWORD = "correct-horse-9"
 
@@ -117,7 +118,7 @@ def test_serve_hands_sign_in_to_bokeh_or_to_panels_single_sign_on(signin, tmp_pa
     from dashboards.signin import HazardboardAuth
 
     calls: list[dict] = []
-    monkeypatch.setattr(pn, "serve", lambda routes, **kwargs: calls.append(kwargs))
+    monkeypatch.setattr(pn, "serve", recording_serve(calls))
     monkeypatch.setattr("dashboards.signin._SETTINGS", None)  # serve() configures it: put back after
     store = str(tmp_path / "store")
     app.serve(store=store, signin=signin, allow_hosts=("aqw.gz.gov.cn",), behind_proxy=True)

@@ -235,7 +235,9 @@ class SharedCampaign:
         campaign, store_revision = campaign_for(self._store, self._fixed_as_of, wait_s=wait_s, today=self._today,
                                                 in_child=self.build_in_child, yield_to_claim=yield_to_claim)
         snapshot = CampaignSnapshot.build(campaign, self._revision, store_revision)
-        _return_freed_memory()
+        # A dataset built in a child (or read from the cache) left only frames here, no reference
+        # cycles: the collector found none, and cost a server ~0.2 s of its start-up.
+        _return_freed_memory(collect=not self.build_in_child)
         return snapshot
 
     # --- following the store ----------------------------------------------------------------

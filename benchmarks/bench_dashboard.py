@@ -254,7 +254,7 @@ def start_server(store: Path, port: int, log_path: Path, profile: Path | None) -
         with socket.socket() as sock:
             if sock.connect_ex(("127.0.0.1", port)) == 0:
                 return process
-        time.sleep(0.2)
+        time.sleep(0.05)
     stop_server(process)
     raise TimeoutError(f"server did not listen on {port} within {SERVER_START_TIMEOUT_S}s")
 

@@ -48,12 +48,17 @@ def drop_cache(store_location: Path) -> None:
 
 def one_run(browser, store: Path, page_name: str, log: Path, timeout_ms: int) -> dict:
     port = free_port()
+    # The officer's browser is open before the server starts: its new tab is not the server's time.
+    context, page = new_page(browser, timeout_ms)
     started = time.monotonic()
     started_wall = time.time()  # the browser stamps its frames with the same clock (Date.now())
-    process = start_server(store, port, log, None)
+    try:
+        process = start_server(store, port, log, None)
+    except BaseException:
+        context.close()
+        raise
     listening = time.monotonic() - started
     try:
-        context, page = new_page(browser, timeout_ms)
         try:
             page.goto(f"http://localhost:{port}/?page={page_name}", wait_until="commit")
             result = wait_drawn(page, {"page": page_name, **EXPECTED.get(page_name, {})}, 300, timeout_ms)

@@ -34,7 +34,7 @@ from components.page_view import Lifecycle
 TOOLS = "tap,pan,wheel_zoom,box_zoom,reset,save"
 
 
-def _figure(x_range, y_range, height: int, title: str, x_label: str, y_label: str, x_above: bool | None = None):
+def category_figure(x_range, y_range, height: int, title: str, x_label: str, y_label: str, x_above: bool | None = None):
     """A figure whose categorical axis (x or y, the one given a ``FactorRange``) lists names and whose
     numeric axis reads 100,000 (never Bokeh's default 1.000e+5). A chart with its categories down
     the side (``horizontal``) has its x axis above the rows (``x_above``), where a scrolled box keeps it in view first."""
@@ -143,11 +143,11 @@ class StackedBarChart(LiveChart):
         self.source.data = {"x": [], **{column: [] for column in columns}}
         colours = [self._colors[key] for key in self._labels]
         if self._horizontal:
-            plot = _figure(DataRange1d(start=0), FactorRange(), self._height, self._title, self._y_label, self._x_label)
+            plot = category_figure(DataRange1d(start=0), FactorRange(), self._height, self._title, self._y_label, self._x_label)
             renderers = plot.hbar_stack(columns, y="x", height=0.8, source=self.source, line_color="white",
                                         color=colours, name=columns)
         else:
-            plot = _figure(FactorRange(), DataRange1d(start=0), self._height, self._title, self._x_label, self._y_label)
+            plot = category_figure(FactorRange(), DataRange1d(start=0), self._height, self._title, self._x_label, self._y_label)
             renderers = plot.vbar_stack(columns, x="x", width=0.8, source=self.source, line_color="white",
                                         color=colours, name=columns)
         plot.add_tools(HoverTool(tooltips=[(self._x_label, "@x"), (self._stack_label, "$name"),
@@ -170,12 +170,12 @@ class StackedBarChart(LiveChart):
                 .unstack(fill_value=0).reindex(index=order, columns=list(self._labels), fill_value=0))
         self.source.data = {"x": order, **{label: wide[key].to_numpy() for key, label in self._labels.items()}}
         if self._horizontal:
-            _set_rows(self.figure, order, self._height)
+            set_rows(self.figure, order, self._height)
         else:
             self.figure.x_range.factors = order
 
 
-def _set_rows(plot, order: list[str], minimum: int) -> None:
+def set_rows(plot, order: list[str], minimum: int) -> None:
     """The categories of a horizontal chart, the first on top (Bokeh draws the first factor at the
     bottom), and the height that gives each ``chart_style.ROW_PX``; unchanged values are not sent again."""
     factors = order[::-1]
@@ -209,7 +209,7 @@ class HeatmapChart(LiveChart):
         fixed = list(self._y_labels.values())
         bar = ColorBar(color_mapper=self._mapper, label_standoff=8, formatter=NumeralTickFormatter(format=NUMERAL_FORMAT))
         if self._horizontal:
-            plot = _figure(FactorRange(factors=fixed), FactorRange(), self._height, self._title, self._y_label, self._x_label,
+            plot = category_figure(FactorRange(factors=fixed), FactorRange(), self._height, self._title, self._y_label, self._x_label,
                            x_above=True)
             plot.xaxis.major_label_orientation = math.pi / 8  # English sector names are long: "Hazardous chemicals"
             plot.rect(x="y", y="x", width=1, height=1, source=self.source, line_color=None,
@@ -218,7 +218,7 @@ class HeatmapChart(LiveChart):
             plot.add_layout(bar, "above")
         else:
             # Bokeh puts the first factor at the bottom.
-            plot = _figure(FactorRange(), FactorRange(factors=fixed[::-1]), self._height, self._title, self._x_label,
+            plot = category_figure(FactorRange(), FactorRange(factors=fixed[::-1]), self._height, self._title, self._x_label,
                            self._y_label)
             plot.xaxis.major_label_orientation = math.pi / 4
             plot.rect(x="x", y="y", width=1, height=1, source=self.source, line_color=None,
@@ -240,6 +240,6 @@ class HeatmapChart(LiveChart):
         self.source.data = {"x": columns.to_numpy(), "y": rows.to_numpy(), "count": frame["count"].to_numpy()}
         self._mapper.high = max(int(frame["count"].max()) if len(frame) else 1, 1)
         if self._horizontal:
-            _set_rows(self.figure, self._x_order(columns), self._height)
+            set_rows(self.figure, self._x_order(columns), self._height)
         else:
             self.figure.x_range.factors = self._x_order(columns)

@@ -16,10 +16,11 @@ import panel as pn
 import param
 
 from components.chart_style import scrolled
-from components.charts_overview import missing_months_text, quota_bars
+from components.charts_overview import missing_months_text, quota_frame
 from components.data import CampaignSnapshot, SharedCampaign
 from components.i18n import register_labels, tabulator_locale, tr
 from components.kpi import report_period
+from components.overview_figures import QuotaBarsChart
 from components.page_view import PageView
 from components.read_only_table import ReadOnlyTable
 from loaders.reference import (
@@ -33,6 +34,9 @@ from metrics import dispatch, overview
 LOCAL_TYPES = ("county", "zone")
 DEPARTMENT_TYPES = ("department",)
 MEASURES = (overview.HAZARDS_FOUND, "supervised")
+# The quota charts: each group's unit types and its quarterly quota of hazards found.
+GROUPS = {"local": LOCAL_TYPES, "department": DEPARTMENT_TYPES}
+QUOTAS = {"local": QUOTA_COUNTY_HAZARDS, "department": QUOTA_DEPARTMENT_HAZARDS}
 
 register_labels({
     "ov_ranking": ("通报排名", "Bulletin ranking"),
@@ -184,6 +188,8 @@ class QuotaProgress(PageView):
     """Hazards found per unit in a quarter against the quota, and who is behind; follows the unit filter."""
 
     quarter = param.Selector(objects=list(overview.QUARTERS))
+    local_bars = param.DataFrame(doc="quota_frame of the counties and zones in the filter, for the quarter")
+    department_bars = param.DataFrame(doc="quota_frame of the city departments in the filter, for the quarter")
 
     def __init__(self, **params):
         params.setdefault("quarter", default_quarter(params["snapshot"]))
@@ -191,10 +197,10 @@ class QuotaProgress(PageView):
         lang = self.state.lang
         self._quarter_buttons = _choice_buttons(self, "quarter", {tr(f"ov_quarter_{q}", lang): q for q in overview.QUARTERS},
                                                 "hb-quota-quarter")
-        # Unlinked: each chart has its own units on the x axis.
-        self.charts = {group: pn.pane.HoloViews(sizing_mode="stretch_width", linked_axes=False, css_classes=[f"hb-quota-{group}"])
-                       for group in ("local", "department")}
-        # Shown and hidden through a box: toggling ``visible`` on a HoloViews pane itself fails in Panel 1.9.
+        self._set_bars(lang)
+        self.charts = {group: QuotaBarsChart(self.param[f"{group}_bars"], quota=QUOTAS[group], lang=lang,
+                                             css_class=f"hb-quota-{group}", lifecycle=self.lifecycle)
+                       for group in GROUPS}
         # One unit a row: at province scale (87 counties and zones) the chart scrolls within the box.
         self.chart_boxes = {group: scrolled(chart, f"hb-quota-scroll-{group}") for group, chart in self.charts.items()}
         self._titles = {group: pn.pane.Markdown(margin=(0, 10)) for group in self.charts}
@@ -210,19 +216,24 @@ class QuotaProgress(PageView):
                              lambda: overview.quarter_progress(self.snapshot.campaign.indicators, self.quarter))
         return overview.filter_units(rows, self.state.hazard_filter)
 
+    def _set_bars(self, lang: str) -> pd.DataFrame:
+        """The quarter's progress of the units in the filter, each group's rows into its ``*_bars``."""
+        progress = self.progress()
+        self.param.update({f"{group}_bars": quota_frame(progress[progress["unit_type"].isin(GROUPS[group])], lang)
+                           for group in GROUPS})
+        return progress
+
     @param.depends("quarter", watch=True)
     def _refresh(self) -> None:
         lang = self.state.lang
-        progress = self.progress()
-        quotas = {"local": QUOTA_COUNTY_HAZARDS, "department": QUOTA_DEPARTMENT_HAZARDS}
-        for group, types in (("local", LOCAL_TYPES), ("department", DEPARTMENT_TYPES)):
-            rows = progress[progress["unit_type"].isin(types)]
+        progress = self._set_bars(lang)
+        for group in GROUPS:
+            empty = getattr(self, f"{group}_bars").empty
             name = tr("ov_local_units" if group == "local" else "ov_departments", lang)
-            self._titles[group].object = f"#### {tr('ov_quota_group', lang).format(group=name, quota=quotas[group])}"
-            self.charts[group].object = quota_bars(rows, quotas[group], lang) if not rows.empty else None
-            self.chart_boxes[group].visible = not rows.empty
+            self._titles[group].object = f"#### {tr('ov_quota_group', lang).format(group=name, quota=QUOTAS[group])}"
+            self.chart_boxes[group].visible = not empty
             self._empty[group].object = _html_lines([tr("no_data", lang)], "hb-quota-empty")
-            self._empty[group].visible = rows.empty
+            self._empty[group].visible = empty
         self._summary.object = self._summary_html(progress, lang)
         self._provisional.object = provisional_table_html(progress, lang)
         self._provisional.visible = bool(self._provisional.object)

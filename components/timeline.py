@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import panel as pn
 
-from components.charts_overview import campaign_timeline
+from components.charts_overview import timeline_layers
 from components.i18n import register_labels, tr
+from components.overview_figures import timeline_figure
 from components.page_view import PageView
 from metrics import overview
 
@@ -32,7 +33,7 @@ class CampaignTimeline(PageView):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self.chart = pn.pane.HoloViews(sizing_mode="stretch_width", css_classes=["hb-timeline"])
+        self.chart = pn.pane.Bokeh(sizing_mode="stretch_width", css_classes=["hb-timeline"])
         self._caption = pn.pane.HTML(sizing_mode="stretch_width", margin=(0, 10), css_classes=["hb-timeline-caption"])
         self._refresh()
 
@@ -40,7 +41,10 @@ class CampaignTimeline(PageView):
         lang, as_of = self.state.lang, self.snapshot.as_of
         today = pd.Timestamp(as_of)
         stages = overview.campaign_stages()
-        self.chart.object = campaign_timeline(stages, overview.reporting_deadlines(), overview.campaign_milestones(), as_of, lang)
+        figure = timeline_figure(timeline_layers(stages, overview.reporting_deadlines(), overview.campaign_milestones(), as_of, lang),
+                                 lang)
+        figure.css_classes = ["hb-timeline"]  # the pane hands the figure itself to the page
+        self.chart.object = figure
         stage = current_stage(today, stages)
         if stage is not None:
             caption = tr("ov_timeline_stage_now", lang).format(stage=tr(f"ov_stage_{stage}", lang))

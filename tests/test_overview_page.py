@@ -7,9 +7,11 @@ import holoviews.plotting.mpl  # noqa: F401  (loaded as the exports load it, bef
 from bokeh.models import PanTool, WheelZoomTool
 import pandas as pd
 import panel as pn
+import param
 import pytest
 
-from components.charts_overview import campaign_timeline, quota_bars
+from components.charts_overview import campaign_timeline, quota_bars, timeline_layers
+from components.i18n import tr
 from components.data import SharedCampaign
 from components.filters import HazardSelection
 from components.kpi import KpiCards
@@ -247,16 +249,79 @@ def figures_overdue(shared: SharedCampaign, state: DashboardState) -> int:
 def test_quota_progress_follows_quarter_and_unit_filter(shared, state):
     quotas = QuotaProgress(state=state, snapshot=shared.snapshot)
     assert quotas.quarter == "2023Q4"  # the quarter of the latest period
-    bars = quotas.charts["local"].object.get(0)
-    assert "章贡区" in set(bars.dimension_values("unit"))
+    local = quotas.charts["local"]
+    figure, source = local.figure, local.source
+    assert "章贡区" in set(source.data["unit"])
     quotas.quarter = "2023Q2"
     expected = overview.quarter_progress(shared.snapshot.campaign.indicators, "2023Q2")
     expected = expected[expected["unit_type"].isin(["county", "zone"])]
-    assert list(quotas.charts["local"].object.get(0).dimension_values("found")) == list(expected["hazards_found"].fillna(0))
+    # The same figure, its rows replaced in place: the first unit on top.
+    assert local.figure is figure and local.source is source
+    assert list(source.data["found"]) == list(expected["hazards_found"].fillna(0))
+    assert list(figure.y_range.factors) == list(expected["unit"])[::-1]
     state.unit_type = "department"
-    assert quotas.charts["local"].object is None and not quotas.chart_boxes["local"].visible
-    assert set(quotas.charts["department"].object.get(0).dimension_values("unit")) <= set(
+    assert len(source.data["unit"]) == 0 and not quotas.chart_boxes["local"].visible
+    # No row still sends texts: BokehJS refuses an empty float array as colours ("invalid color array").
+    assert all(source.data[column].dtype == object for column in ("unit", "status", "missing", "color"))
+    assert set(quotas.charts["department"].source.data["unit"]) <= set(
         expected["unit"]) | {u for u in shared.snapshot.units if u.startswith("市")}
+
+
+class _Frames(param.Parameterized):
+    bars = param.DataFrame()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_overview_figures_show_what_the_exported_charts_show(small_indicators, lang):
+    """The overview page draws the timeline and the quota bars as Bokeh figures; exports, notebooks and
+    the meeting screen draw the HoloViews definitions. Both show the same bars, labels, lines and hovers."""
+    from bokeh.models import HoverTool, Quad, Range1d, Scatter, Segment, Span, Text
+
+    from components.charts_overview import quota_frame
+    from components.overview_figures import QuotaBarsChart, timeline_figure
+
+    # The timeline: stages, their labels and colours, the deadlines, milestones and today.
+    element = _timeline(lang)
+    figure = timeline_figure(timeline_layers(overview.campaign_stages(), overview.reporting_deadlines(),
+                                             overview.campaign_milestones(), SAMPLE_AS_OF, lang), lang)
+    glyphs = {type(r.glyph): r for r in figure.renderers}
+    quads = glyphs[Quad].data_source.data
+    stages = element.get(0)
+    assert list(quads["x0"]) == list(stages.dimension_values("x0")) and list(quads["x1"]) == list(stages.dimension_values("x1"))
+    assert list(quads["color"]) == list(stages.opts.get("style", backend="bokeh").kwargs["color"].apply(stages))
+    texts = sorted(t for r in figure.renderers if isinstance(r.glyph, Text) for t in r.data_source.data["text"])
+    labels = sorted(t for layer in element if isinstance(layer, hv.Labels) for t in layer.dimension_values("text"))
+    assert texts == labels and (tr("ov_today", lang) + f" {SAMPLE_AS_OF:%Y-%m-%d}") in texts
+    assert list(glyphs[Scatter].data_source.data["x"]) == list(element.get(2).dimension_values("x"))
+    assert list(glyphs[Segment].data_source.data["x0"]) == list(element.get(4).dimension_values("x0"))
+    (today,) = figure.select(type=Span)
+    assert today.location == [layer for layer in element if isinstance(layer, hv.VLine)][0].data
+    plot_options = element.opts.get("plot", backend="bokeh").kwargs
+    assert figure.xaxis[0].major_label_overrides == dict(plot_options["xticks"])
+    assert figure.yaxis[0].major_label_overrides == dict(plot_options["yticks"])
+    assert (figure.x_range.start, figure.x_range.end) == plot_options["xlim"]
+    (hover,) = figure.select(type=HoverTool)
+    assert [label for label, _ in hover.tooltips] == [d.label for d in stages.vdims]
+    # The page scrolls under the wheel: no tool but the hover, on either chart.
+    assert [type(tool) for tool in figure.tools] == [HoverTool]
+
+    # The quota bars: the same units in the same order, figures, statuses, colours and quota line.
+    progress = overview.quarter_progress(small_indicators, "2023Q3")
+    element = quota_bars(progress, 30, lang)
+    chart = QuotaBarsChart(_Frames(bars=quota_frame(progress, lang)).param.bars, quota=30, lang=lang)
+    bars = element.get(0)
+    for column in ("unit", "found", "status", "missing"):
+        assert list(chart.source.data[column]) == list(bars.dimension_values(column)), column
+    colours = bars.opts.get("style", backend="bokeh").kwargs["color"].apply(bars)
+    assert list(chart.source.data["color"]) == list(colours)
+    (line,) = chart.figure.select(type=Span)
+    assert line.location == element.get(1).data == 30
+    assert isinstance(chart.figure.x_range, Range1d) and chart.figure.x_range.end == element.get(0).opts.get(
+        "plot", backend="bokeh").kwargs["ylim"][1]
+    assert list(chart.figure.y_range.factors) == list(bars.dimension_values("unit"))[::-1]  # the first on top
+    (hover,) = chart.figure.select(type=HoverTool)
+    assert [label for label, _ in hover.tooltips] == [bars.kdims[0].label, *[d.label for d in bars.vdims]]
+    assert [type(tool) for tool in chart.figure.tools] == [HoverTool]
 
 
 def test_ranking_tables_follow_measure_period_and_selection(shared, state):

@@ -1,24 +1,47 @@
 """Chart settings every chart module shares.
 
-Importing this module makes matplotlib (the static backend of the exports) draw Chinese:
-HoloViews chart definitions render with both backends, and matplotlib's default font
-has no CJK glyphs. DejaVu Sans stays the fallback for Latin text.
+matplotlib (the static backend of the exports) draws Chinese once this module is imported and
+matplotlib is (``matplotlib_draws_chinese``): HoloViews chart definitions render with both
+backends, and matplotlib's default font has no CJK glyphs. DejaVu Sans stays the fallback for
+Latin text.
 
 HoloViews' matplotlib backend is imported only where something is drawn with it (the exports,
 ``briefing/charts.py``): it cost a server ~1 s of its start-up and the memory of pyplot, for
 charts only ever drawn with Bokeh there. Chart definitions set their matplotlib options through
-``for_matplotlib``, which keeps them whenever the backend is loaded.
+``for_matplotlib``, which keeps them whenever the backend is loaded. HoloViews' Bokeh backend
+(which imports matplotlib's colour maps) is loaded by the modules that define HoloViews charts
+(``bokeh_backend``): the landing page draws none, so a server loads it after its first page.
 """
 
 import numbers
 import sys
 
-import matplotlib
-
 CJK_FONT = "Noto Sans CJK SC"  # Debian's fonts-noto-cjk, installed by scripts/setup.sh
 
-matplotlib.rcParams["font.sans-serif"] = [CJK_FONT, *matplotlib.rcParams["font.sans-serif"]]
-matplotlib.rcParams["axes.unicode_minus"] = False
+
+def matplotlib_draws_chinese() -> None:
+    """Put the CJK font first in matplotlib's sans-serif list (once) and draw minus signs as ASCII."""
+    import matplotlib
+
+    fonts = list(matplotlib.rcParams["font.sans-serif"])
+    if fonts[:1] != [CJK_FONT]:
+        matplotlib.rcParams["font.sans-serif"] = [CJK_FONT, *(font for font in fonts if font != CJK_FONT)]
+    matplotlib.rcParams["axes.unicode_minus"] = False
+
+
+if "matplotlib" in sys.modules:  # already loaded (an export, a notebook): it draws Chinese from now on
+    matplotlib_draws_chinese()
+
+
+def bokeh_backend() -> None:
+    """Load HoloViews' Bokeh backend (chart options can only be set for a loaded backend), its charts
+    drawn on a canvas, not with WebGL (HoloViews' default): the charts here hold at most a few
+    hundred glyphs, where a canvas is as fast; a browser allows a page only about 16 WebGL
+    contexts; and a browser without a GPU (the meeting-room PC, headless Chromium) paints WebGL
+    in software, ~0.1 s per page at province scale. Importing it costs ~0.4 s the first time."""
+    from holoviews.plotting.bokeh import BokehRenderer
+
+    BokehRenderer.webgl = False
 
 
 # Charts of units list one unit a row, this many pixels each: a name stays readable at province
@@ -130,20 +153,14 @@ def readable_numbers(element):
 
 
 def configure_screen_charts() -> None:
-    """Settings for charts drawn on screen, called once by the server and by notebooks.
+    """Settings for views drawn on screen, called once by the server and by notebooks.
 
-    - Bokeh draws HoloViews charts on a canvas, not with WebGL (HoloViews' default): the charts
-      here hold at most a few hundred glyphs, where a canvas is as fast; a browser allows a page only
-      about 16 WebGL contexts; and a browser without a GPU (the meeting-room PC, headless Chromium)
-      paints WebGL in software, ~0.1 s per page at province scale.
-    - Panel asks every object it wraps whether it is a matplotlib figure, and for that imports
-      ``matplotlib.figure`` (~0.3 s of a server's start-up, its font manager) as soon as matplotlib
-      is loaded, which HoloViews' Bokeh styles do. No object is a figure before that module is
-      imported, so the question waits until something imports it (an export)."""
+    Panel asks every object it wraps whether it is a matplotlib figure, and for that imports
+    ``matplotlib.figure`` (~0.3 s of a server's start-up, its font manager) as soon as matplotlib
+    is loaded, which HoloViews' Bokeh styles do. No object is a figure before that module is
+    imported, so the question waits until something imports it (an export)."""
     import panel as pn
-    from holoviews.plotting.bokeh import BokehRenderer
 
-    BokehRenderer.webgl = False
     matplotlib_pane = pn.pane.Matplotlib
     if getattr(matplotlib_pane.applies, "_hazardboard_lazy", False):
         return
@@ -166,7 +183,10 @@ def matplotlib_loaded() -> bool:
 def for_matplotlib(element, **options):
     """``element.opts(**options, backend="matplotlib")`` once that backend is loaded; before, ``element``
     (nothing draws it with matplotlib then: whatever exports loads the backend first)."""
-    return element.opts(**options, backend="matplotlib") if matplotlib_loaded() else element
+    if not matplotlib_loaded():
+        return element
+    matplotlib_draws_chinese()
+    return element.opts(**options, backend="matplotlib")
 
 
 # A chart of units taller than this scrolls within a box of this height on a page, so the page

@@ -9,14 +9,14 @@ keeps its colour whatever the filter.
 from __future__ import annotations
 
 import holoviews as hv
-import holoviews.plotting.bokeh  # noqa: F401  (options can only be set for a loaded backend)
 import pandas as pd
 
-import components.chart_style  # noqa: F401  (CJK fonts for matplotlib)
-from components.chart_style import for_matplotlib, readable_numbers, rows_height
+from components.chart_style import bokeh_backend, for_matplotlib, readable_numbers, rows_height
 from components.i18n import register_labels, sector_label, status_label, tr
 from loaders.reference import SECTOR_KEYS
 from metrics.hazards import STATUSES
+
+bokeh_backend()  # chart options can only be set for a loaded backend
 
 register_labels({
     "hazard_count": ("隐患数", "Hazards"),

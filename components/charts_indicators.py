@@ -9,14 +9,14 @@ Bokeh alone. Values a unit did not report are gaps (no bar, blank cell) labelled
 from __future__ import annotations
 
 import holoviews as hv
-import holoviews.plotting.bokeh  # noqa: F401  (registers the Bokeh options used below)
 import numpy as np
 import pandas as pd
 
-import components.chart_style  # noqa: F401  (CJK fonts for matplotlib)
-from components.chart_style import bar_colours, for_matplotlib, readable_numbers
+from components.chart_style import bokeh_backend, bar_colours, for_matplotlib, readable_numbers
 from components.i18n import indicator_label, register_labels, tr, unit_type_label
 from loaders.reference import INDICATOR_BY_KEY
+
+bokeh_backend()  # chart options can only be set for a loaded backend
 
 register_labels({
     "ind_period": ("报送期间", "Period"),

@@ -12,11 +12,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import holoviews as hv
-import holoviews.plotting.bokeh  # noqa: F401  (registers the backend so options can target it)
 import pandas as pd
 
-import components.chart_style  # noqa: F401  (CJK fonts for matplotlib)
-from components.chart_style import bar_colours, for_matplotlib, readable_numbers, rows_height
+from components.chart_style import bar_colours, bokeh_backend, for_matplotlib, readable_numbers, rows_height
 from components.i18n import register_labels, tr
 
 STAGE_COLORS = ("#ef9a9a", "#ffcc80", "#90caf9", "#a5d6a7")
@@ -159,6 +157,7 @@ def campaign_timeline(
     stages: pd.DataFrame, deadlines: pd.DataFrame, milestones: pd.DataFrame, as_of: dt.date, lang: str = "zh",
 ) -> hv.Overlay:
     """The campaign calendar (``timeline_layers``) as a HoloViews overlay, for exports and the meeting screen."""
+    bokeh_backend()  # loaded here, not on import: the overview page draws these frames without HoloViews
     layers = timeline_layers(stages, deadlines, milestones, as_of, lang)
     stage_bars = _styled(
         hv.Rectangles(layers.stages, ["x0", "y0", "x1", "y1"], [("stage", tr("ov_stage", lang)), ("dates", tr("ov_dates", lang))]),
@@ -239,6 +238,7 @@ def quota_bars(progress: pd.DataFrame, quota: int, lang: str = "zh") -> hv.Overl
     readable. The hover of a provisional figure names the months it depends on that were not reported.
     For exports; the overview page draws the same frame with ``overview_figures.QuotaBarsChart``.
     """
+    bokeh_backend()
     frame = quota_frame(progress, lang)
     colors = quota_colors(lang)
     bars = _styled(

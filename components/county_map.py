@@ -22,7 +22,6 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 import holoviews as hv
-import holoviews.plotting.bokeh  # noqa: F401  (options can only be set for a loaded backend)
 import numpy as np
 import pandas as pd
 import panel as pn
@@ -30,8 +29,7 @@ import param
 from holoviews.core.spaces import Callable
 from matplotlib.path import Path as PolygonPath
 
-import components.chart_style  # noqa: F401  (CJK fonts for matplotlib)
-from components.chart_style import for_matplotlib, readable_numbers
+from components.chart_style import bokeh_backend, for_matplotlib, readable_numbers
 from components.data import CampaignSnapshot, SharedCampaign
 from components.i18n import register_labels, tr
 from components.kpi import format_count, latest_for, report_period
@@ -41,6 +39,8 @@ from components.state import FILTER_PARAMS
 from loaders.reference import COUNTIES, ZONES
 from metrics.filters import filter_mask
 from metrics.map import MEASURES, enterprises_by_unit, map_filter, unit_figures
+
+bokeh_backend()  # chart options can only be set for a loaded backend
 
 register_labels({
     "map_county": ("县市区", "County"),

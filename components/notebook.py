@@ -26,7 +26,7 @@ import os
 import holoviews as hv
 import panel as pn
 
-from components.chart_style import configure_screen_charts
+from components.chart_style import bokeh_backend, configure_screen_charts
 
 # Served by panel.io.jupyter_server_extension (a MultiRootStaticHandler over Panel's dist folder).
 PANEL_FILES_PATH = "panel-preview/static/extensions/panel/"
@@ -50,6 +50,7 @@ def setup_notebook(*extensions: str) -> None:
     """Load HoloViews (Bokeh) and Panel with ``extensions`` (e.g. ``"tabulator"``), nothing from the internet."""
     hv.extension("bokeh", logo=False, inline=True)
     pn.extension(*extensions, inline=True)
+    bokeh_backend()
     configure_screen_charts()
     from IPython import get_ipython  # ipykernel's: present wherever a notebook runs
 

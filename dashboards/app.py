@@ -18,7 +18,6 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-import holoviews as hv
 import panel as pn
 from param import Skip
 
@@ -31,8 +30,8 @@ from components.state import PAGES, URL_PARAMS, DashboardState, drop_unknown_val
 from components.upload import DEFAULT_UPLOAD_LIMIT_MB, set_upload_limit, websocket_message_limit
 from dashboards.cli import DEFAULT_SESSION_EXPIRY_S
 
-# Charts render with Bokeh on screen (matplotlib only in exports); Tabulator serves every table.
-hv.extension("bokeh", logo=False)
+# Tabulator serves every table. HoloViews charts render with Bokeh on screen (matplotlib only in
+# exports); the modules defining them load its Bokeh backend (``chart_style.bokeh_backend``).
 pn.extension("tabulator", notifications=True)
 configure_screen_charts()
 
@@ -43,6 +42,11 @@ REVISION_POLL_MS = 1000
 # After the port opens, how long a process waits for its first visitor before drawing the landing
 # page for nobody (``warm_up_unless_visited``).
 WARM_UP_AFTER_S = 1.0
+# How long after a first visitor's page was asked for the other pages' chart modules are loaded
+# (``load_chart_modules``): that page is still being drawn in their browser.
+CHART_MODULES_AFTER_S = 5.0
+# The pages whose modules load HoloViews' Bokeh backend.
+CHART_PAGES = ("hazards", "map", "enforcement", "training")
 # How long 数据已更新 stays on screen.
 DATA_UPDATED_NOTICE_MS = 15000
 ACCENT = "#b71c1c"
@@ -369,7 +373,6 @@ def serve(
     chunks (``components.upload.ChunkedFileInput``), so the websocket's message limit is set from
     the chunk size, not the upload limit (one 16 MB+ message used to close the session, 1009)."""
     from components.annotation_panel import set_annotation_tags
-    from dashboards.meeting import create_meeting
     from dashboards.signin import HazardboardAuth, configure
 
     set_annotation_tags(annotation_tags)
@@ -387,6 +390,11 @@ def serve(
             visited.set()
             return make_page(shared())
         return page
+
+    def create_meeting(dataset: SharedCampaign):
+        from dashboards.meeting import create_meeting  # its HoloViews charts: loaded once the server is up
+
+        return create_meeting(dataset)
 
     routes = {"/": visit(create_app), "/meeting": visit(create_meeting)}
     # Build the dataset before the port opens: a bad store fails at once (with several processes,
@@ -413,18 +421,33 @@ def serve(
     )
     # Each process draws the landing page once its port is open, so that an officer who comes
     # later finds the shared figures computed; an officer already waiting is served first.
-    server.io_loop.call_later(WARM_UP_AFTER_S, warm_up_unless_visited, shared, visited)
+    server.io_loop.call_later(WARM_UP_AFTER_S, warm_up_unless_visited, shared, visited, server.io_loop)
     server.start()
     server.io_loop.start()
 
 
-def warm_up_unless_visited(shared: Callable[[], SharedCampaign], visited: threading.Event) -> None:
+def warm_up_unless_visited(shared: Callable[[], SharedCampaign], visited: threading.Event, loop) -> None:
     """``warm_up`` the process's dataset (building it first) unless a page was already asked for:
-    that visitor's page does the same work, and a warm-up before it would make it wait."""
+    that visitor's page does the same work, and a warm-up before it would make it wait. Then load
+    the modules of the other pages' charts (HoloViews' Bokeh backend, ~0.4 s), which the landing
+    page does not need: after the warm-up, or a few seconds after that visitor's page was asked
+    for (``loop``: the server's IOLoop)."""
     if visited.is_set():
         log.info("a visitor came before the warm-up: the landing page is drawn for them")
+        loop.call_later(CHART_MODULES_AFTER_S, load_chart_modules)
         return
     warm_up(shared())
+    load_chart_modules()
+
+
+def load_chart_modules() -> None:
+    """Import the pages that draw HoloViews charts and the meeting screen, so that the first officer
+    to open one does not wait for their modules."""
+    started = time.monotonic()
+    for page in CHART_PAGES:
+        _page_module(page)
+    importlib.import_module("dashboards.meeting")
+    log.info("chart modules loaded in %.1f s", time.monotonic() - started)
 
 
 def warm_up(dataset: SharedCampaign, page: str = "overview") -> None:

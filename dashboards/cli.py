@@ -231,6 +231,11 @@ def _run_serve(args: argparse.Namespace) -> int:
             for issue in report.missing:
                 print(f"警告：{issue.message}", file=sys.stderr)
         store_location = store.url
+    if args.num_procs == 1:
+        from components.data import start_loading_shared_campaign
+        from store import campaign_cache  # noqa: F401  (imported here, not by two threads at once)
+
+        start_loading_shared_campaign(store_location, as_of)  # while Panel is imported below
     from components.upload import set_parse_limits
     from dashboards.app import serve  # Panel is imported only when serving
     from store import isolation

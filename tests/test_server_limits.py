@@ -12,6 +12,7 @@ import threading
 import tomllib
 import weakref
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import panel as pn
@@ -228,14 +229,69 @@ def test_the_start_up_warm_up_gives_way_to_a_visitor_already_waiting(monkeypatch
     was asked for first: that page does the same work, and must not wait behind it."""
     from dashboards import app
 
-    drawn = []
+    drawn, loaded, later = [], [], []
     monkeypatch.setattr(app, "warm_up", lambda dataset: drawn.append(dataset))
+    monkeypatch.setattr(app, "load_chart_modules", lambda: loaded.append(True))
+    loop = SimpleNamespace(call_later=lambda delay, callback: later.append((delay, callback)))
     visited = threading.Event()
-    app.warm_up_unless_visited(lambda: small_store, visited)
-    assert drawn == [small_store]
+    app.warm_up_unless_visited(lambda: small_store, visited, loop)
+    assert drawn == [small_store] and loaded == [True] and later == []
     visited.set()
-    app.warm_up_unless_visited(lambda: small_store, visited)
-    assert drawn == [small_store]
+    app.warm_up_unless_visited(lambda: small_store, visited, loop)
+    # No second drawing; the other pages' chart modules load once that visitor's page is drawn.
+    assert drawn == [small_store] and loaded == [True]
+    assert len(later) == 1 and later[0][0] >= 3
+    later[0][1]()
+    assert loaded == [True, True]
+
+
+def test_the_dataset_loaded_while_the_server_imports_is_the_one_it_serves_and_a_bad_store_still_fails(
+        small_store, tmp_path, monkeypatch):
+    """``serve`` loads the dataset in a thread while Panel is imported; the server's own call then
+    finds it, and a store that cannot be read still stops the server with its error."""
+    from components import data
+
+    monkeypatch.setattr(data, "_SHARED", {})
+    location = str(tmp_path / "store")
+    data.start_loading_shared_campaign(location).join(timeout=120)
+    (loaded,) = data._SHARED.values()
+    assert data.get_shared_campaign(location, None, build_in_child=True) is loaded
+    assert loaded.snapshot.units == small_store.snapshot.units
+
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "hazardboard.sqlite").write_bytes(b"not a database" * 100)
+    data.start_loading_shared_campaign(str(broken)).join(timeout=120)
+    assert len(data._SHARED) == 1  # nothing kept of the failure
+    with pytest.raises(Exception, match="无法打开数据库.*broken"):
+        data.get_shared_campaign(str(broken), None, build_in_child=True)
+
+
+def test_the_landing_page_needs_no_holoviews_backend_and_the_other_pages_load_it_with_a_canvas():
+    """HoloViews' Bokeh backend and matplotlib (~0.4 s) are not on the way to a server's first page:
+    the overview draws Bokeh figures. ``load_chart_modules`` loads the other pages' charts after it,
+    drawn on a canvas, not WebGL."""
+    import subprocess
+    import sys
+
+    script = """
+import sys
+from components.data import SharedCampaign
+from dashboards.app import load_chart_modules, warm_up
+from loaders import load_paths
+from tests.conftest import SAMPLE_CAMPAIGN
+warm_up(SharedCampaign.from_campaign(load_paths([SAMPLE_CAMPAIGN])))
+backend = ("holoviews.plotting.bokeh", "matplotlib")
+print(sorted(name for name in backend if name in sys.modules))
+load_chart_modules()
+print(sorted(name for name in backend if name in sys.modules))
+from holoviews.plotting.bokeh import BokehRenderer
+print(BokehRenderer.webgl)
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                            cwd=Path(__file__).resolve().parents[1])
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split("\n")[:3] == ["[]", "['holoviews.plotting.bokeh', 'matplotlib']", "False"]
 
 
 def test_pn_serve_hands_the_websocket_limit_to_tornado():

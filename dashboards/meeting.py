@@ -149,6 +149,12 @@ def _html(text: str, **kwargs) -> pn.pane.HTML:
     return pn.pane.HTML(text, stylesheets=[MEETING_CSS], sizing_mode="stretch_width", **kwargs)
 
 
+def _labels_sized(chart, size: str):
+    """``chart`` with the text of its labels at ``size`` on screen. Element by element: ``hv.opts.Labels``
+    needs ``hv.extension``, which the server does not run (the chart modules load the backend)."""
+    return chart.map(lambda labels: labels.opts(text_font_size=size, backend="bokeh", clone=True), hv.Labels)
+
+
 class MeetingScreen(pn.viewable.Viewer):
     """The slides over one session's filters; rebuilt only when the slide, language or data change."""
 
@@ -215,7 +221,8 @@ class MeetingScreen(pn.viewable.Viewer):
         size = chart.opts.get("plot", backend="bokeh").kwargs
         scale = MAP_HEIGHT_PX / size["frame_height"]
         chart = chart.opts(frame_height=MAP_HEIGHT_PX, frame_width=round(size["frame_width"] * scale), fontscale=1.6,
-                           backend="bokeh").opts(hv.opts.Labels(text_font_size="17px", backend="bokeh"))
+                           backend="bokeh")
+        chart = _labels_sized(chart, "17px")
         return pn.Row(pn.HSpacer(), pn.pane.HoloViews(chart, backend="bokeh", linked_axes=False), pn.HSpacer(),
                       sizing_mode="stretch_width", css_classes=["hb-meeting-map"])
 
@@ -248,9 +255,8 @@ class MeetingScreen(pn.viewable.Viewer):
         # The units with most penalties (and the filtered ones, in their colour) in type a room can
         # read; at province scale (100 units) the others are one click away on the dashboard.
         shown = values[(values.index < TOP_UNITS) | values["unit"].isin(spec.units)]
-        chart = unit_ranking_chart(shown, "penalties", lang, selected=spec.units).opts(
-            fontscale=1.5, responsive=True, height=len(shown) * MEETING_ROW_PX + 110, backend="bokeh").opts(
-            hv.opts.Labels(text_font_size="16px", backend="bokeh"))
+        chart = _labels_sized(unit_ranking_chart(shown, "penalties", lang, selected=spec.units).opts(
+            fontscale=1.5, responsive=True, height=len(shown) * MEETING_ROW_PX + 110, backend="bokeh"), "16px")
         pane = pn.pane.HoloViews(chart, backend="bokeh", linked_axes=False, sizing_mode="stretch_width",
                                  margin=(10, 32), css_classes=["hb-meeting-enforcement"])
         if len(shown) == len(values):

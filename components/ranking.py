@@ -197,7 +197,7 @@ class QuotaProgress(PageView):
         lang = self.state.lang
         self._quarter_buttons = _choice_buttons(self, "quarter", {tr(f"ov_quarter_{q}", lang): q for q in overview.QUARTERS},
                                                 "hb-quota-quarter")
-        self._set_bars(lang)
+        progress = self._set_bars(lang)
         self.charts = {group: QuotaBarsChart(self.param[f"{group}_bars"], quota=QUOTAS[group], lang=lang,
                                              css_class=f"hb-quota-{group}", lifecycle=self.lifecycle)
                        for group in GROUPS}
@@ -207,7 +207,7 @@ class QuotaProgress(PageView):
         self._empty = {group: pn.pane.HTML(margin=(0, 10)) for group in self.charts}
         self._summary = pn.pane.HTML(sizing_mode="stretch_width", margin=(0, 10))
         self._provisional = pn.pane.HTML(sizing_mode="stretch_width", margin=(0, 10), css_classes=["hb-quota-provisional"])
-        self._refresh()
+        self._show(progress, lang)
         self.follow(self.state, ("units", "unit_type", "lang"), self._refresh)
 
     def progress(self) -> pd.DataFrame:
@@ -226,7 +226,10 @@ class QuotaProgress(PageView):
     @param.depends("quarter", watch=True)
     def _refresh(self) -> None:
         lang = self.state.lang
-        progress = self._set_bars(lang)
+        self._show(self._set_bars(lang), lang)
+
+    def _show(self, progress: pd.DataFrame, lang: str) -> None:
+        """Titles, empty states, the summary and the provisional figures of ``progress`` (the charts follow their frames)."""
         for group in GROUPS:
             empty = getattr(self, f"{group}_bars").empty
             name = tr("ov_local_units" if group == "local" else "ov_departments", lang)

@@ -28,6 +28,11 @@ def _text(plot, frame: pd.DataFrame, size: str, color: str, align: str = "center
               text_color=color, text_align=align, text_baseline="middle")
 
 
+def _dashed_line(x: float, color: str) -> Span:
+    """A vertical dashed line across the plot at ``x`` (today on the timeline, the quota on the bars)."""
+    return Span(location=x, dimension="height", line_color=color, line_width=2, line_dash="dashed")
+
+
 def timeline_figure(layers: TimelineLayers, lang: str = "zh"):
     """The campaign calendar: stages (hover: the stage and its dates), deadlines, milestones, today.
     No pan or zoom: the page scrolls under the mouse wheel."""
@@ -48,8 +53,7 @@ def timeline_figure(layers: TimelineLayers, lang: str = "zh"):
     plot.segment(x0="x0", y0="y0", x1="x1", y1="y1", line_width=4, color=MILESTONE_COLOR,
                  source=ColumnDataSource(layers.milestones[["x0", "y0", "x1", "y1"]]))
     _text(plot, layers.milestone_labels, "11px", MILESTONE_COLOR, align="left")
-    plot.add_layout(Span(location=layers.today_x, dimension="height", line_color=TODAY_COLOR, line_width=2,
-                         line_dash="dashed"))
+    plot.add_layout(_dashed_line(layers.today_x, TODAY_COLOR))
     _text(plot, layers.today_label, "11px", TODAY_COLOR, align="right")
     return plot
 
@@ -71,8 +75,7 @@ class QuotaBarsChart(LiveChart):
                        tr("ov_quarter_found", lang), "")
         plot.tools, plot.toolbar_location = [], None  # the page scrolls under the wheel: no pan or zoom
         plot.hbar(y="unit", right="found", height=0.8, fill_color="color", line_color=None, source=self.source)
-        plot.add_layout(Span(location=self._quota, dimension="height", line_color=BEHIND_COLOR, line_width=2,
-                             line_dash="dashed"))
+        plot.add_layout(_dashed_line(self._quota, BEHIND_COLOR))
         plot.add_tools(HoverTool(tooltips=[
             (tr("ov_unit", lang), "@unit"), (tr("ov_quarter_found", lang), "@found{" + NUMERAL_FORMAT + "}"),
             (tr("ov_quota_status", lang), "@status"), (tr("ov_missing_months", lang), "@missing"),

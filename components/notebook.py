@@ -17,14 +17,27 @@ unless told otherwise; on an office intranet the views then render as empty outp
 The documents are found in Panel's registry of rendered roots (``pn.state._views``, private, as
 in ``components/page_view.py``); ``tests/browser/test_jupyterlab.py`` fails if any request
 leaves the machine.
+
+Updates reach a view in the order they were made (``keep_pushes_in_order``). Panel sends a view's
+changes over its comm, which JupyterLab opens only once the output is drawn. Until then Panel
+retries each message on its own 0.1 s timer, and a message made once the comm is open goes at
+once: after "Run All" (a cell changing the filters before the map's output is drawn) a view can
+receive an older state after a newer one and keep it (three updates made around the comm's
+opening arrive as 3, 1, 2 with Panel 1.9's ``push``). Messages for a comm not yet open now wait in
+one queue per comm, and a message made while older ones wait goes behind them.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+from collections import deque
 
 import holoviews as hv
 import panel as pn
+import panel.io.notebook
+from panel.io.model import diff
+from tornado.ioloop import IOLoop
 
 from components.chart_style import bokeh_backend, configure_screen_charts
 
@@ -46,12 +59,52 @@ def _documents_use_local_files(_result=None) -> None:
             document.template_variables.setdefault("dist_url", dist_url)
 
 
+# Panel retries a message for a comm not yet open every 0.1 s; the queue is tried as often.
+RETRY_S = 0.1
+_PANEL_PUSH = panel.io.notebook.push
+# comm → the messages waiting for it, oldest first (the entry goes once its queue is sent).
+_WAITING: dict = {}
+
+
+def push_in_order(doc, comm, binary: bool = True, msg=None) -> None:
+    """Panel's ``push`` (same arguments), but a comm's messages leave in the order they were made."""
+    if msg is None:
+        msg = diff(doc, binary=binary)
+    if msg is None:
+        return
+    waiting = _WAITING.get(comm)
+    if waiting is None and comm._comm:
+        panel.io.notebook.send(comm, msg)
+        return
+    if waiting is None:
+        waiting = _WAITING[comm] = deque()
+        IOLoop.current().call_later(RETRY_S, _send_waiting, comm)
+    waiting.append(msg)
+
+
+def _send_waiting(comm) -> None:
+    if not comm._comm:
+        IOLoop.current().call_later(RETRY_S, _send_waiting, comm)
+        return
+    waiting = _WAITING.pop(comm)
+    while waiting:
+        panel.io.notebook.send(comm, waiting.popleft())
+
+
+def keep_pushes_in_order() -> None:
+    """Every module that imported Panel's ``push`` (Panel's panes and widgets, HoloViews' plots) uses ``push_in_order``."""
+    for module in list(sys.modules.values()):
+        if getattr(module, "push", None) is _PANEL_PUSH:
+            module.push = push_in_order
+
+
 def setup_notebook(*extensions: str) -> None:
     """Load HoloViews (Bokeh) and Panel with ``extensions`` (e.g. ``"tabulator"``), nothing from the internet."""
     hv.extension("bokeh", logo=False, inline=True)
     pn.extension(*extensions, inline=True)
     bokeh_backend()
     configure_screen_charts()
+    keep_pushes_in_order()
     from IPython import get_ipython  # ipykernel's: present wherever a notebook runs
 
     shell = get_ipython()

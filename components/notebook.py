@@ -18,13 +18,19 @@ The documents are found in Panel's registry of rendered roots (``pn.state._views
 in ``components/page_view.py``); ``tests/browser/test_jupyterlab.py`` fails if any request
 leaves the machine.
 
-Updates reach a view in the order they were made (``keep_pushes_in_order``). Panel sends a view's
+Every update reaches a view, in the order it was made (``keep_every_update``). Panel sends a view's
 changes over its comm, which JupyterLab opens only once the output is drawn. Until then Panel
 retries each message on its own 0.1 s timer, and a message made once the comm is open goes at
 once: after "Run All" (a cell changing the filters before the map's output is drawn) a view can
 receive an older state after a newer one and keep it (three updates made around the comm's
 opening arrive as 3, 1, 2 with Panel 1.9's ``push``). Messages for a comm not yet open now wait in
 one queue per comm, and a message made while older ones wait goes behind them.
+
+And a message from the browser no longer discards the view's changes not yet sent. Panel applies
+such a message (a figure reporting its new size after a redraw, say) between ``doc.hold()`` and
+``doc.unhold()``; in a notebook ``unhold`` hands the held changes to nobody, so a change HoloViews
+had made and not yet pushed was lost: the map kept its old figures after a filter change (the
+JupyterLab test, about one run in five). The view's pending changes are now sent first.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ import holoviews as hv
 import panel as pn
 import panel.io.notebook
 from panel.io.model import diff
+from panel.viewable import MimeRenderMixin
 from tornado.ioloop import IOLoop
 
 from components.chart_style import bokeh_backend, configure_screen_charts
@@ -91,11 +98,26 @@ def _send_waiting(comm) -> None:
         panel.io.notebook.send(comm, waiting.popleft())
 
 
-def keep_pushes_in_order() -> None:
-    """Every module that imported Panel's ``push`` (Panel's panes and widgets, HoloViews' plots) uses ``push_in_order``."""
+_PANEL_ON_MSG = MimeRenderMixin._on_msg
+
+
+def _on_msg_after_pending_changes(self, ref: str, manager, msg) -> None:
+    """Panel's handler of a message from a view's browser side, once the view's unsent changes are sent."""
+    view = pn.state._views.get(ref)
+    if view is not None and view[3] is not None:
+        push_in_order(view[2], view[3])
+    _PANEL_ON_MSG(self, ref, manager, msg)
+
+
+def keep_every_update() -> None:
+    """Every module that imported Panel's ``push`` (Panel's panes and widgets, HoloViews' plots) uses
+    ``push_in_order``, and a view's changes are sent before a message from its browser side is applied.
+
+    The handler serves the views rendered afterwards (Panel binds it at render)."""
     for module in list(sys.modules.values()):
         if getattr(module, "push", None) is _PANEL_PUSH:
             module.push = push_in_order
+    MimeRenderMixin._on_msg = _on_msg_after_pending_changes
 
 
 def setup_notebook(*extensions: str) -> None:
@@ -104,7 +126,7 @@ def setup_notebook(*extensions: str) -> None:
     pn.extension(*extensions, inline=True)
     bokeh_backend()
     configure_screen_charts()
-    keep_pushes_in_order()
+    keep_every_update()
     from IPython import get_ipython  # ipykernel's: present wherever a notebook runs
 
     shell = get_ipython()

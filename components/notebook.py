@@ -29,8 +29,9 @@ one queue per comm, and a message made while older ones wait goes behind them.
 And a message from the browser no longer discards the view's changes not yet sent. Panel applies
 such a message (a figure reporting its new size after a redraw, say) between ``doc.hold()`` and
 ``doc.unhold()``; in a notebook ``unhold`` hands the held changes to nobody, so a change HoloViews
-had made and not yet pushed was lost: the map kept its old figures after a filter change (the
-JupyterLab test, about one run in five). The view's pending changes are now sent first.
+had made and not yet pushed was lost: the map kept its old figures after a filter change (one
+cause of the JupyterLab test's intermittent failure; a rarer one is not found yet). The view's
+pending changes are now sent first.
 """
 
 from __future__ import annotations

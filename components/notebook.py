@@ -104,9 +104,9 @@ _PANEL_ON_MSG = MimeRenderMixin._on_msg
 
 def _on_msg_after_pending_changes(self, ref: str, manager, msg) -> None:
     """Panel's handler of a message from a view's browser side, once the view's unsent changes are sent."""
-    view = pn.state._views.get(ref)
-    if view is not None and view[3] is not None:
-        push_in_order(view[2], view[3])
+    _view, _root, doc, comm = pn.state._views.get(ref, (None, None, None, None))
+    if comm is not None:
+        push_in_order(doc, comm)
     _PANEL_ON_MSG(self, ref, manager, msg)
 
 
